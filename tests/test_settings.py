@@ -1,0 +1,84 @@
+"""Options from the command line, env and ini resolve in that order; bad values are usage errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.scales import SCALES, resolve_scale
+
+SHOW = """
+def test_show(bn_settings):
+    s = bn_settings
+    print("SETTINGS", s.scale.label, s.scale.epochs, len(s.scale.seeds), s.trainer, s.fresh)
+"""
+
+
+@pytest.fixture
+def project(pytester):
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+    pytester.makepyfile(test_show=SHOW)
+    return pytester
+
+
+def settings_line(result) -> str:
+    line = next(line for line in result.outlines if "SETTINGS" in line)
+    return line[line.index("SETTINGS") :]
+
+
+def test_default_is_the_ci_scale(project):
+    result = project.runpytest("-s")
+    ci = SCALES["ci"]
+    assert settings_line(result) == f"SETTINGS ci {ci.epochs} {len(ci.seeds)} xla False"
+
+
+def test_cli_beats_env_beats_ini(project, monkeypatch):
+    project.makeini("[pytest]\nbnclaims_scale = article\nbnclaims_epochs = 3\n")
+    assert settings_line(project.runpytest("-s")).startswith("SETTINGS article[epochs=3] 3")
+    monkeypatch.setenv("BNCLAIMS_SCALE", "smoke")
+    assert settings_line(project.runpytest("-s")).startswith("SETTINGS smoke[epochs=3] 3")
+    line = settings_line(project.runpytest("-s", "--scale", "ci", "--seeds", "4", "--fresh"))
+    assert line == "SETTINGS ci[seeds=4,epochs=3] 3 4 xla True"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--scale", "huge"], "unknown scale 'huge'"),
+        (["--seeds", "1"], "seeds must be at least 2"),
+        (["--seeds", "many"], "seeds must be a whole number"),
+        (["--epochs", "-2"], "epochs must be at least 1"),
+        (["--trainer", "jax"], "unknown trainer 'jax'"),
+    ],
+)
+def test_bad_command_line_values_are_usage_errors(project, args, message):
+    result = project.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+
+
+def test_bad_env_value_names_the_variable(project, monkeypatch):
+    monkeypatch.setenv("BNCLAIMS_SEEDS", "0")
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*bad environment variable BNCLAIMS_SEEDS: seeds must be at least 2*"])
+
+
+def test_bad_ini_value_names_the_ini_key(project):
+    project.makeini("[pytest]\nbnclaims_epochs = ten\n")
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*bad ini value bnclaims_epochs: epochs must be a whole number*"])
+
+
+def test_overrides_keep_the_scale_name_for_expectations():
+    scale = resolve_scale("article", seeds=3)
+    assert scale.name == "article" and scale.label == "article[seeds=3]" and scale.seeds == (0, 1, 2)
+    assert resolve_scale("ci") is SCALES["ci"]
+
+
+@pytest.mark.parametrize("field, value", [("epochs", 0), ("train_size", 0), ("seeds", (1,)), ("seeds", (1, 1))])
+def test_invalid_scales_cannot_be_built(field, value):
+    from dataclasses import replace
+
+    with pytest.raises(ValueError):
+        replace(SCALES["smoke"], **{field: value})

@@ -1,0 +1,72 @@
+"""``train_run``: what it records, the fast trainer against ``model.fit``, and divergence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from fixtures import models, training
+from fixtures.data import load_mnist, subset
+from fixtures.models import ModelConfig
+from fixtures.scales import SCALES
+from fixtures.training import batch_orders, train_run
+
+SMOKE = SCALES["smoke"]
+
+
+@pytest.fixture(scope="module")
+def smoke_data(mnist_path):
+    return subset(load_mnist(mnist_path), SMOKE.train_size, SMOKE.test_size)
+
+
+def test_a_run_records_every_epoch(smoke_data):
+    run = train_run(ModelConfig(bn_layers=1), 0, SMOKE, data=smoke_data)
+    assert run.epochs == SMOKE.epochs
+    for curve in (run.train_loss, run.train_accuracy, run.test_loss, run.test_accuracy, run.epoch_seconds):
+        assert len(curve) == SMOKE.epochs and all(math.isfinite(v) for v in curve)
+    assert all(0.0 <= a <= 1.0 for a in run.train_accuracy + run.test_accuracy)
+    assert run.budget == SMOKE.run_budget() and run.seed == 0
+    assert not run.diverged
+
+
+def test_batch_order_is_a_fresh_permutation_each_epoch():
+    first, second = batch_orders(3, 100, 2)
+    assert sorted(first) == list(range(100)) and not np.array_equal(first, second)
+    np.testing.assert_array_equal(first, batch_orders(3, 100, 1)[0])
+
+
+def test_progress_reports_each_epoch(smoke_data):
+    lines = []
+    train_run(ModelConfig(), 0, SMOKE, data=smoke_data, progress=lines.append)
+    assert len(lines) == SMOKE.epochs and "sigmoid-bn0-sgd-bs128 seed=0 epoch 1/2" in lines[0]
+
+
+# Both trainers see the same weights and batch order; what is left is float32 round-off in a
+# different op order (a few 1e-7 per epoch on these runs), so 1e-5 is loose yet catches any
+# real difference (a wrong BN mode or a dropped batch moves the loss by 1e-3 or more).
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("bn_layers", [0, 1, 4])
+def test_fast_trainer_matches_model_fit(smoke_data, optimizer, bn_layers):
+    config = ModelConfig("sigmoid", bn_layers=bn_layers, optimizer=optimizer, batch_size=96)
+    fast = train_run(config, 1, SMOKE, data=smoke_data, trainer="xla")
+    fit = train_run(config, 1, SMOKE, data=smoke_data, trainer="fit")
+    for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(fit, name), atol=1e-5, err_msg=name)
+
+
+def test_a_diverging_run_is_recorded_with_its_epoch(smoke_data, monkeypatch):
+    monkeypatch.setattr(models, "LEARNING_RATE", 1e9)
+    training._epoch_loop.cache_clear()  # compiled loops hold their optimizer
+    try:
+        run = train_run(ModelConfig("relu", optimizer="sgd"), 0, SMOKE, data=smoke_data)
+    finally:
+        training._epoch_loop.cache_clear()
+    assert run.diverged and run.diverged_epoch == 1
+    assert math.isnan(run.train_loss[0]) and len(run.train_loss) == SMOKE.epochs
+
+
+def test_unknown_trainer_is_refused(smoke_data):
+    with pytest.raises(ValueError, match="trainer"):
+        train_run(ModelConfig(), 0, SMOKE, data=smoke_data, trainer="jax")
