@@ -70,3 +70,23 @@ def test_a_diverging_run_is_recorded_with_its_epoch(smoke_data, monkeypatch):
 def test_unknown_trainer_is_refused(smoke_data):
     with pytest.raises(ValueError, match="trainer"):
         train_run(ModelConfig(), 0, SMOKE, data=smoke_data, trainer="jax")
+
+
+def test_probes_summarise_every_hidden_layer(smoke_data):
+    run = train_run(ModelConfig("sigmoid", bn_layers=1), 0, SMOKE, data=smoke_data)
+    layers = run.extras["layers"]
+    assert len(layers) == 4
+    for layer in layers:
+        assert 0.0 <= layer["saturated"] <= 1.0
+        assert sum(layer["histogram"]["counts"]) > 0
+        q = list(layer["quantiles"].values())
+        assert q == sorted(q)
+    spread = run.extras["batch_stats"]
+    assert list(spread) == ["4", "64", "256"]  # 1024 exceeds the smoke scale's 1,000 images
+    # Batch means of n draws vary like 1/sqrt(n): 4 vs 256 is a factor of about 8.
+    assert spread["4"]["mean_spread"] > 4 * spread["256"]["mean_spread"]
+
+
+def test_models_without_bn_have_no_batch_stats(smoke_data):
+    run = train_run(ModelConfig("relu", bn_layers=0), 0, SMOKE, data=smoke_data)
+    assert "batch_stats" not in run.extras and len(run.extras["layers"]) == 4
