@@ -1,0 +1,54 @@
+"""Experiment 3 of the article: adaptive learning rate (Adam) versus BN, sigmoid only.
+
+Four models: SGD, SGD+BN, Adam, Adam+BN; both optimizers at learning rate 0.01; batch 128.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures import margins
+from fixtures.claim import Claim
+from fixtures.comparisons import FASTER_METRIC, FASTER_TEST, faster, similar
+from fixtures.metrics import mean_test_accuracy, mean_train_loss
+from fixtures.models import ModelConfig
+
+SGD_BN = ModelConfig("sigmoid", 1, "sgd")
+ADAM_BN = ModelConfig("sigmoid", 1, "adam")
+ADAM = ModelConfig("sigmoid", 0, "adam")
+
+C1 = Claim(
+    id="C1",
+    experiment="3: adaptive learning rate vs BN",
+    english="Adding Adam to the BN model speeds its convergence further (Adam+BN beats SGD+BN).",
+    turkish="BN kullanarak modele Adam algoritmasının eklenmesinin modelin yakınsamasını daha da hızlandırdığını",
+    metric=FASTER_METRIC,
+    test=FASTER_TEST,
+    margin="0: the article claims faster, not much faster",
+)
+C2 = Claim(
+    id="C2",
+    experiment="3: adaptive learning rate vs BN",
+    english="Adding Adam to the model without BN gives an effect similar to BN (Adam without BN is about as good as SGD with BN).",
+    turkish="BN'siz modele Adam algoritmasının eklenmesinin de BN ile benzer etkiler sağladığını görüyoruz.",
+    metric="per-seed mean training loss over epochs AND per-seed mean test accuracy over epochs (the curves the figure compares)",
+    test="TOST equivalence (paired) of Adam without BN against SGD with BN on both metrics; both must be supported",
+    margin=f"±{margins.LOSS} nats mean training loss, ±{margins.ACCURACY:.0%} mean test accuracy (fixtures/margins.py)",
+)
+
+
+@pytest.mark.claim(C1)
+def test_c1_adam_speeds_up_the_bn_model(runs, check_claim):
+    result = faster(runs.seeds(ADAM_BN), runs.seeds(SGD_BN), alpha=C1.alpha,
+                    labels=(ADAM_BN.label, SGD_BN.label))
+    check_claim(C1, result, n_seeds=len(runs.scale.seeds))
+
+
+@pytest.mark.claim(C2)
+def test_c2_adam_without_bn_is_like_sgd_with_bn(runs, check_claim):
+    result = similar(runs.seeds(ADAM), runs.seeds(SGD_BN), alpha=C2.alpha,
+                     labels=(ADAM.label, SGD_BN.label), metrics=[
+                         ("mean train loss", mean_train_loss, margins.LOSS),
+                         ("mean test accuracy", mean_test_accuracy, margins.ACCURACY),
+                     ])
+    check_claim(C2, result, n_seeds=len(runs.scale.seeds))
