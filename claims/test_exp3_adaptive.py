@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures import margins
-from fixtures.claim import Claim
+from fixtures.claim import Claim, Expectation
 from fixtures.comparisons import FASTER_METRIC, FASTER_TEST, faster, similar
 from fixtures.metrics import mean_test_accuracy, mean_train_loss
 from fixtures.models import ModelConfig
@@ -34,6 +34,14 @@ C2 = Claim(
     metric="per-seed mean training loss over epochs AND per-seed mean test accuracy over epochs (the curves the figure compares)",
     test="TOST equivalence (paired) of Adam without BN against SGD with BN on both metrics; both must be supported",
     margin=f"±{margins.LOSS} nats mean training loss, ±{margins.ACCURACY:.0%} mean test accuracy (fixtures/margins.py)",
+    expected={
+        "ci": Expectation("refuted", (
+            "measured 2026-11-25, 6 seeds: Adam without BN is far better than SGD with BN, not "
+            "similar: mean train loss 0.286 vs 0.983 (diff -0.697, 90% CI [-0.727, -0.668]), "
+            "mean test accuracy 0.953 vs 0.803 (diff +0.150, 90% CI [+0.140, +0.160]); margins "
+            "0.10 / 0.02"
+        )),
+    },
 )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from fixtures import margins
-from fixtures.claim import Claim
+from fixtures.claim import Claim, Expectation
 from fixtures.comparisons import best_levels, better_effect, level_matrix
 from fixtures.conjunction import all_of
 from fixtures.metrics import final_test_accuracy
@@ -52,6 +52,13 @@ D3 = Claim(
     metric="performance = per-seed final test accuracy; small = batch 4 and batch 64",
     test="TOST equivalence (paired) of BN against no BN at batch 4 and at batch 64; both must be supported",
     margin=f"±{margins.ACCURACY:.0%} final test accuracy (fixtures/margins.py)",
+    expected={
+        "ci": Expectation("refuted", (
+            "measured 2026-11-25, 6 seeds, final test accuracy BN minus no BN: batch 4 +0.0164 "
+            "(90% CI [+0.0126, +0.0203], inside the 0.02 margin) but batch 64 +0.366 "
+            "(90% CI [+0.335, +0.396]): without BN the sigmoid net at batch 64 is still far behind"
+        )),
+    },
 )
 D4 = Claim(
     id="D4", experiment="4: batch size",
@@ -60,6 +67,13 @@ D4 = Claim(
     metric="performance = per-seed final test accuracy; small = batch 4 and batch 64",
     test="paired one-sided t-test, no BN above BN, at batch 4 and at batch 64; both must be supported",
     margin="0: any degradation",
+    expected={
+        "ci": Expectation("refuted", (
+            "measured 2026-11-25, 6 seeds: BN improves, not degrades, final test accuracy at "
+            "small batches: batch 4 +0.0164 (90% CI [+0.0126, +0.0203]), batch 64 +0.366 "
+            "(90% CI [+0.335, +0.396])"
+        )),
+    },
 )
 D5 = Claim(
     id="D5", experiment="4: batch size (reasoning)",

@@ -1,0 +1,76 @@
+"""The whole article-scale sweep: every configuration the claims need x the article's seeds.
+
+Trains them all afresh (replacing what the run store holds, so the next
+``pytest claims/ --scale article`` reuses them) and reports the wall time and the achieved
+GFLOP/s against this machine's float32 matmul peak, measured in the same session.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from fixtures.experiments import all_configs
+from fixtures.models import HIDDEN_UNITS, ModelConfig
+from fixtures.runs import Runs
+from fixtures.scales import SCALES
+from fixtures.store import RunStore
+
+MACS_PER_EXAMPLE = sum(a * b for a, b in zip((784, *HIDDEN_UNITS), (*HIDDEN_UNITS, 10)))
+
+
+def training_flops(config: ModelConfig, train_size: int, test_size: int, epochs: int) -> float:
+    """Dense-layer FLOPs of a run: 6 per MAC per training example (forward 2, backward 4),
+    2 per MAC per test example; BN, activations and the optimizer are not counted."""
+    return epochs * MACS_PER_EXAMPLE * (6 * train_size + 2 * test_size)
+
+
+def matmul_peak_gflops(size: int = 1024, repeats: int = 50) -> float:
+    """Best float32 GFLOP/s of an XLA-compiled square matmul chain on this machine."""
+    a = tf.random.normal((size, size))
+
+    @tf.function(jit_compile=True)
+    def chain(x):
+        for _ in range(10):
+            x = tf.matmul(x, a) * 1e-3
+        return x
+
+    chain(a).numpy()
+    best = 0.0
+    for _ in range(repeats // 10):
+        began = time.perf_counter()
+        chain(a).numpy()
+        best = max(best, 10 * 2 * size**3 / (time.perf_counter() - began) / 1e9)
+    return best
+
+
+def test_article_sweep(benchmark, mnist_env):
+    scale = SCALES["article"]
+    store = RunStore(".bnclaims/runs.sqlite")
+    runs = Runs(store=store, scale=scale, fresh=True, progress=print)
+    configs = all_configs()
+
+    def sweep():
+        for config in configs:
+            runs.seeds(config)
+
+    benchmark.pedantic(sweep, rounds=1, iterations=1)
+    total = benchmark.stats.stats.max
+    flops = len(scale.seeds) * sum(
+        training_flops(c, scale.train_size, scale.test_size, scale.epochs) for c in configs
+    )
+    peak = matmul_peak_gflops()
+    benchmark.extra_info.update({
+        "runs": runs.trained,
+        "wall_seconds": total,
+        "train_seconds": runs.train_seconds,
+        "achieved_gflops_wall": flops / total / 1e9,
+        "achieved_gflops_training": flops / runs.train_seconds / 1e9,
+        "matmul_peak_gflops": peak,
+    })
+    print(f"article sweep: {runs.trained} runs in {total:.0f} s wall ({runs.train_seconds:.0f} s in "
+          f"training epochs); {flops / total / 1e9:.0f} GFLOP/s over the wall time, peak {peak:.0f}")
+    assert runs.trained == len(configs) * len(scale.seeds)
+    store.close()

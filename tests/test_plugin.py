@@ -1,0 +1,60 @@
+"""The claim plugin: verdicts decide pass/fail, and an expected failure must be the expected one."""
+
+from __future__ import annotations
+
+import pytest
+
+CLAIM_TEST = """
+import pytest
+from fixtures.claim import Claim, Expectation
+from fixtures.stats import directional
+
+EXPECT = {{"ci": Expectation("refuted", "planted for this test")}} if {expect!r} else {{}}
+CLAIM = Claim(id="Z9", experiment="test", english="a beats b", turkish="-", metric="m", test="t",
+              expected=EXPECT)
+
+@pytest.mark.claim(CLAIM)
+def test_claim(check_claim):
+    a, b = {a!r}, {b!r}
+    check_claim(CLAIM, directional(a, b, alternative="greater", paired=True), n_seeds=len(a))
+"""
+HIGH = [1.0, 1.1, 1.2, 1.3, 1.4]
+LOW = [0.0, 0.05, 0.1, 0.2, 0.2]
+NOISE = [0.5, 1.5, 0.7, 1.2, 0.6]
+
+
+@pytest.fixture
+def run_claim(pytester, tmp_path):
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+
+    def run(a, b, expect):
+        pytester.makepyfile(test_z9=CLAIM_TEST.format(a=a, b=b, expect=expect))
+        return pytester.runpytest("--store", str(tmp_path / "s.sqlite"), "--report-dir", str(tmp_path / "out"))
+
+    return run
+
+
+@pytest.mark.parametrize(
+    "a, b, expect, outcome",
+    [
+        (HIGH, LOW, False, {"passed": 1}),  # supported, as declared
+        (LOW, HIGH, False, {"failed": 1}),  # refuted but declared to hold
+        (LOW, HIGH, True, {"xfailed": 1}),  # refuted, as measured and declared
+        (HIGH, LOW, True, {"failed": 1}),  # declared refuted, now supported: strict xfail fails
+        (NOISE, HIGH[::-1], True, {"failed": 1}),  # declared refuted, now inconclusive: fails
+    ],
+    ids=["supported", "unexpected-refuted", "expected-refuted", "flipped-to-supported", "flipped-to-inconclusive"],
+)
+def test_verdict_decides_the_outcome(run_claim, a, b, expect, outcome):
+    result = run_claim(a, b, expect)
+    result.assert_outcomes(**outcome)
+    result.stdout.fnmatch_lines(["*bn-claims verdicts*", "Z9 *"])
+
+
+def test_evidence_is_written_for_the_report(run_claim, tmp_path):
+    import json
+
+    run_claim(HIGH, LOW, False)
+    evidence = json.loads((tmp_path / "out" / "evidence.json").read_text())
+    assert [o["claim"]["id"] for o in evidence["outcomes"]] == ["Z9"]
+    assert evidence["environment"]["dataset_sha256"] and evidence["settings"]["scale"]["name"] == "ci"
