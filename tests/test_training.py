@@ -90,3 +90,14 @@ def test_probes_summarise_every_hidden_layer(smoke_data):
 def test_models_without_bn_have_no_batch_stats(smoke_data):
     run = train_run(ModelConfig("relu", bn_layers=0), 0, SMOKE, data=smoke_data)
     assert "batch_stats" not in run.extras and len(run.extras["layers"]) == 4
+
+
+def test_a_diverged_run_counts_at_the_worst_value():
+    from fixtures.metrics import CHANCE_ACCURACY, final_test_accuracy, mean_train_loss
+    from fixtures.results import RunResult
+
+    nan = math.nan
+    run = RunResult({}, 0, {}, "t", (2.5, nan, nan), (0.2, nan, nan), (2.4, nan, nan),
+                    (0.3, nan, nan), (1.0, nan, nan), diverged_epoch=2)
+    assert mean_train_loss(run) == pytest.approx(2.5)  # the worst seen, above ln 10
+    assert final_test_accuracy(run) == CHANCE_ACCURACY

@@ -1,0 +1,136 @@
+"""Reliability of `pytest claims/` as a user runs it: bad input, kills, Ctrl-C, parallel workers.
+
+Each test runs pytest in a child process on the repository's own claims at the smoke scale,
+with its own run store and report folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_args(tmp_path, *args):
+    return [sys.executable, "-m", "pytest", "claims/", "-p", "no:cacheprovider", "--scale", "smoke",
+            "--store", str(tmp_path / "runs.sqlite"), "--report-dir", str(tmp_path / "out"), *args]
+
+
+def child_env(**extra):
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
+
+
+def run_claims(tmp_path, *args, env=None, timeout=600):
+    return subprocess.run(pytest_args(tmp_path, *args), cwd=ROOT, capture_output=True, text=True,
+                          env=env or child_env(), timeout=timeout)
+
+
+def stored_keys(tmp_path) -> int:
+    path = tmp_path / "runs.sqlite"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        try:
+            return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        except sqlite3.OperationalError:  # the table is not created yet
+            return 0
+
+
+@pytest.mark.parametrize(
+    "make_bad, fragment",
+    [
+        (lambda tmp: tmp / "missing.npz", "no such file"),
+        (lambda tmp: (tmp / "bad.npz").write_text("not an archive") and tmp / "bad.npz", "not a readable npz"),
+    ],
+    ids=["missing-file", "not-npz"],
+)
+def test_bad_dataset_is_a_one_line_usage_error(tmp_path, make_bad, fragment):
+    result = run_claims(tmp_path, "-k", "A1", env=child_env(BNCLAIMS_MNIST=str(make_bad(tmp_path))))
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout[-2000:]
+    assert fragment in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_read_only_store_is_a_one_line_usage_error(tmp_path, mnist_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        result = subprocess.run(
+            pytest_args(tmp_path, "-k", "A1", "--store", str(locked / "sub" / "runs.sqlite")),
+            cwd=ROOT, capture_output=True, text=True, env=child_env(), timeout=300,
+        )
+    finally:
+        locked.chmod(0o755)
+    if os.geteuid() == 0 and result.returncode != pytest.ExitCode.USAGE_ERROR:
+        pytest.skip("running as root: file permissions do not stop root from writing")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "run store" in result.stdout and "Traceback" not in result.stdout
+
+
+def interrupt_after_first_runs(tmp_path, sig) -> subprocess.CompletedProcess:
+    """Start `pytest claims/`, deliver ``sig`` once two runs are stored, return the result."""
+    child = subprocess.Popen(pytest_args(tmp_path, "-k", "A1 or A2 or A3"), cwd=ROOT, env=child_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while stored_keys(tmp_path) < 2 and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.2)
+    child.send_signal(sig)
+    out, _ = child.communicate(timeout=120)
+    return subprocess.CompletedProcess(child.args, child.returncode, out, "")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
+def test_interrupted_session_keeps_finished_runs_and_resumes(tmp_path, mnist_path, sig):
+    stopped = interrupt_after_first_runs(tmp_path, sig)
+    if sig == signal.SIGINT:
+        assert stopped.returncode == pytest.ExitCode.INTERRUPTED, stopped.stdout[-2000:]
+        assert "Traceback" not in stopped.stdout
+    kept = stored_keys(tmp_path)
+    assert 2 <= kept < 8  # A1..A3 need 4 configurations x 2 seeds
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    resumed = run_claims(tmp_path, "-k", "A1 or A2 or A3")
+    assert resumed.stdout.count(" trained") == 8 - kept  # only what was missing
+    assert stored_keys(tmp_path) == 8
+
+
+def test_two_workers_give_the_serial_verdicts(tmp_path, mnist_path):
+    serial = run_claims(tmp_path, "-k", "not D6")
+    serial_out = json.loads((tmp_path / "out" / "evidence.json").read_text())
+    parallel_dir = tmp_path / "parallel"
+    parallel_dir.mkdir()
+    parallel = run_claims(parallel_dir, "-k", "not D6", "-n", "2")
+    parallel_out = json.loads((parallel_dir / "out" / "evidence.json").read_text())
+    assert parallel.returncode == serial.returncode, parallel.stdout[-3000:]
+
+    def verdicts(evidence):
+        return {o["claim"]["id"]: (o["verdict"], o["summary"]["pvalue"]) for o in evidence["outcomes"]}
+
+    assert verdicts(parallel_out) == verdicts(serial_out)
+    assert len(verdicts(serial_out)) == 14
+
+
+def test_two_processes_storing_the_same_run_store_it_once(tmp_path, mnist_path):
+    script = (
+        "import sys; from fixtures.runs import Runs; from fixtures.store import RunStore; "
+        "from fixtures.scales import SCALES; from fixtures.models import ModelConfig; "
+        "r = Runs(store=RunStore(sys.argv[1]), scale=SCALES['smoke']); "
+        "print(r.get(ModelConfig(), 0).train_loss)"
+    )
+    env = child_env(PYTHONPATH=str(ROOT))
+    children = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "runs.sqlite")], env=env,
+                                 stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [child.communicate(timeout=300)[0].strip().splitlines()[-1] for child in children]
+    assert all(child.returncode == 0 for child in children)
+    assert outputs[0] == outputs[1]
+    assert stored_keys(tmp_path) == 1
