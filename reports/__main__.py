@@ -1,0 +1,45 @@
+"""``python -m reports build EVIDENCE.json [--out DIR] [--compare PREVIOUS.json]``.
+
+Rebuilds the HTML report from a stored evidence.json, or from a pytest-benchmark JSON with the
+evidence under ``"bnclaims"`` (then the D6 timing figure is drawn too), without training anything.
+A file that cannot be read as evidence is a one-line error and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reports.build import EvidenceError, build_report, load_evidence
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reports", description="The bn-claims HTML evidence report.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="write index.html from stored evidence")
+    build.add_argument("evidence", type=Path, help="evidence.json, or a pytest-benchmark JSON with \"bnclaims\"")
+    build.add_argument("--out", type=Path, default=None,
+                       help="folder for index.html (default: the evidence file's folder)")
+    build.add_argument("--compare", type=Path, default=None, metavar="PREVIOUS",
+                       help="an earlier evidence or benchmark JSON: add a 'changes since' section")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        evidence, benchmarks = load_evidence(args.evidence)
+        previous, previous_benchmarks = load_evidence(args.compare) if args.compare else (None, None)
+    except EvidenceError as error:
+        print(f"python -m reports: error: {error}", file=sys.stderr)
+        return 2
+    out_dir = args.out if args.out is not None else args.evidence.parent
+    path = build_report(evidence, out_dir, benchmarks=benchmarks, previous=previous,
+                        previous_benchmarks=previous_benchmarks)
+    print(f"report written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Per-run numbers recomputed from the stored runs, for the report's tables, figures and comparisons.
+
+The claims' own statistics live in the evidence (each outcome's ``summary``); these are the plain
+per-run values behind them, recomputed here so that the report and the nightly comparison need
+no TensorFlow and no import of the suite. They follow ``fixtures/metrics.py``: "speed" is the mean
+training loss over the epochs, "effect" the test accuracy after the last epoch. A diverged run has
+NaN after its divergence, so its means are NaN too; that is shown, not hidden.
+
+A run here is one RunResult dict from the evidence's ``runs`` (one configuration, one seed).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+
+def config_label(config: dict) -> str:
+    """The suite's label of a model configuration, e.g. ``sigmoid-bn1-sgd-bs128``."""
+    return f"{config['activation']}-bn{config['bn_layers']}-{config['optimizer']}-bs{config['batch_size']}"
+
+
+def mean_train_loss(run: dict) -> float:
+    """Mean training loss over all epochs (the suite's "convergence speed"; lower is faster)."""
+    return float(np.mean(run["train_loss"]))
+
+
+def final_train_loss(run: dict) -> float:
+    return float(run["train_loss"][-1])
+
+
+def mean_test_accuracy(run: dict) -> float:
+    return float(np.mean(run["test_accuracy"]))
+
+
+def final_test_accuracy(run: dict) -> float:
+    """Test accuracy after the last epoch (the suite's "effect")."""
+    return float(run["test_accuracy"][-1])
+
+
+def train_seconds(run: dict) -> float:
+    """Wall seconds the run's training took, as recorded when it was trained (NaN epochs skipped)."""
+    return float(np.nansum(np.asarray(run["epoch_seconds"], dtype=float)))
+
+
+# The per-seed values the nightly comparison tracks for every configuration a claim uses: the
+# two the claims' tests are built on.
+HEADLINE_METRICS = {
+    "mean training loss": mean_train_loss,
+    "final test accuracy": final_test_accuracy,
+}
+
+
+def per_seed(runs: list[dict], metric) -> np.ndarray:
+    """``metric`` of each run, shape (n_seeds,), in the runs' order."""
+    return np.array([metric(run) for run in runs], dtype=float)
+
+
+def curves(runs: list[dict], key: str) -> np.ndarray:
+    """One per-epoch series per run, shape (n_seeds, n_epochs); shorter series padded with NaN."""
+    n_epochs = max((len(run[key]) for run in runs), default=0)
+    out = np.full((len(runs), n_epochs), np.nan)
+    for i, run in enumerate(runs):
+        out[i, : len(run[key])] = run[key]
+    return out
+
+
+def mean_band(values: np.ndarray, *, confidence_level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-column mean and t-interval across seeds, for values of shape (n_seeds, n_epochs).
+
+    Each column uses only its finite values, so a seed that diverged drops out from its
+    divergence on (the figure's caption says which). With fewer than two finite values the band
+    is NaN (no spread to estimate); with none the mean is NaN too.
+    Returns (mean, low, high), each shape (n_epochs,).
+    """
+    n_columns = values.shape[1]
+    mean, low, high = (np.full(n_columns, np.nan) for _ in range(3))
+    for j in range(n_columns):
+        column = values[:, j][np.isfinite(values[:, j])]
+        if len(column) == 0:
+            continue
+        mean[j] = column.mean()
+        if len(column) >= 2:
+            half = stats.t.ppf(0.5 + confidence_level / 2, len(column) - 1) * column.std(ddof=1) / math.sqrt(len(column))
+            low[j], high[j] = mean[j] - half, mean[j] + half
+    return mean, low, high

@@ -1,0 +1,356 @@
+"""The HTML evidence report (``reports/``): content, self-containment, the CLI, the nightly comparison.
+
+Everything is built from a small real smoke-scale evidence file (``tests/data/``, made by
+``tests/data/trim.py``); nothing trains. The page is built once per module; the browser test
+needs Chromium (Debian package ``chromium``), which ``.ci/run`` installs.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from markupsafe import escape
+from scipy import stats
+
+from reports import EvidenceError, build_report, compare, load_evidence
+from reports.build import badge, failed, render
+from reports.compare import welch_pvalue
+from reports.formatting import interval, number, pvalue, signed
+from reports.metrics import final_test_accuracy, mean_train_loss
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parents[1]
+
+CLAIM_IDS = [o["claim"]["id"] for o in json.loads((DATA / "evidence.json").read_text())["outcomes"]]
+
+# The figures each claim's section must show, by their titles (the backing figure first).
+FIGURES = {
+    "A1": ["Training curves"],
+    "B1": ["Training curves", "Means per level"],
+    "B2": ["Training curves", "Equivalence against the margin"],
+    "C2": ["Training curves", "Equivalence against the margin"],
+    "D3": ["Training curves", "Equivalence against the margin"],
+    "D5": ["Training curves", "Means per level"],
+    "D6": ["Epoch time per batch size", "Means per level"],
+    "L1": ["Layer outputs at test time", "Training curves"],
+}
+
+BROWSER_TIMEOUT_S = 120
+
+
+@pytest.fixture(scope="module")
+def evidence() -> dict:
+    return json.loads((DATA / "evidence.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def benchmarks() -> list[dict]:
+    return json.loads((DATA / "benchmarks.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, evidence, benchmarks) -> Path:
+    return build_report(evidence, tmp_path_factory.mktemp("report"), benchmarks=benchmarks)
+
+
+@pytest.fixture(scope="module")
+def page(report) -> str:
+    return report.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def benchmark_json(tmp_path, evidence, benchmarks) -> Path:
+    """A pytest-benchmark JSON as ``--benchmark-json`` writes it, with the evidence under "bnclaims"."""
+    path = tmp_path / "benchmark.json"
+    path.write_text(json.dumps({
+        "machine_info": {"machine": "x86_64"}, "commit_info": {"id": "0" * 40},
+        "benchmarks": benchmarks, "datetime": "2026-11-25T21:34:43", "version": "5.3.0",
+        "bnclaims": evidence,
+    }))
+    return path
+
+
+def claim_section(page: str, claim_id: str) -> str:
+    found = re.search(rf'<section class="claim" id="claim-{claim_id}">(.*?)</section>', page, re.S)
+    assert found, f"no section for claim {claim_id}"
+    return found.group(1)
+
+
+def outcome_of(evidence: dict, claim_id: str) -> dict:
+    return next(o for o in evidence["outcomes"] if o["claim"]["id"] == claim_id)
+
+
+# --- content ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+def test_each_claim_has_its_section_with_words_numbers_and_a_figure(page, evidence, claim_id):
+    outcome = outcome_of(evidence, claim_id)
+    claim, summary = outcome["claim"], outcome["summary"]
+    section = claim_section(page, claim_id)
+    for text in (claim["turkish"], claim["english"], claim["metric"], claim["test"], claim["margin"],
+                 outcome["message"]):
+        assert str(escape(text)) in section
+    assert f"<dt>alpha</dt><dd>{claim['alpha']}</dd>" in section
+    assert f'Verdict <span class="badge {outcome["verdict"]}">' in section
+    assert f'<span class="adjusted-p">{pvalue(outcome["adjusted_pvalue"])}</span>' in section
+    assert signed(summary["difference"]) in section
+    assert interval(summary["confidence_interval"]) in section
+    assert "<svg" in section
+
+
+@pytest.mark.parametrize("claim_id", sorted(FIGURES))
+def test_each_claim_shows_its_backing_figures(page, claim_id):
+    section = claim_section(page, claim_id)
+    titles = re.findall(r"<figcaption><b>(.*?)\.</b>", section)
+    assert titles == FIGURES[claim_id]
+    assert section.count("<svg") == len(FIGURES[claim_id])
+
+
+def test_summary_lists_every_claim_with_badge_holm_p_and_counts(page, evidence):
+    summary = page[page.index('<section id="summary">'):page.index("</section>")]
+    for outcome in evidence["outcomes"]:
+        row = re.search(rf'<tr id="summary-{outcome["claim"]["id"]}">(.*?)</tr>', summary, re.S).group(1)
+        assert f'<span class="badge {badge(outcome)}">' in row
+        assert pvalue(outcome["adjusted_pvalue"]) in row
+        assert f'<td class="num">{outcome["n_seeds"]}</td>' in row
+    n_supported = sum(o["verdict"] == "supported" for o in evidence["outcomes"])
+    assert f'<span class="badge supported">supported</span> {n_supported}</span>' in summary
+    assert "Scale <b>smoke</b>" in page
+    # The format itself, pinned once: D6's Holm-adjusted p in this fixture.
+    assert '<span class="adjusted-p">1.49e-06</span>' in claim_section(page, "D6")
+
+
+def test_per_seed_table_gives_final_accuracy_and_mean_loss_per_config_and_seed(page, evidence):
+    section = claim_section(page, "A1")
+    for config_label in ("sigmoid-bn1-sgd-bs128", "sigmoid-bn0-sgd-bs128"):
+        for run in evidence["runs"][config_label]:
+            row = (f"<td>{config_label}</td><td class=\"num\">{run['seed']}</td>\n"
+                   f"      <td class=\"num\">{number(mean_train_loss(run))}</td>")
+            assert row in section
+            assert number(final_test_accuracy(run)) in section
+
+
+def test_environment_and_training_cost(page, evidence):
+    environment = evidence["environment"]
+    for text in (environment["dataset_sha256"], environment["git_commit"], environment["date"],
+                 *environment["versions"].values()):
+        assert text in page
+    n_runs = sum(len(runs) for runs in evidence["runs"].values())
+    assert f"{n_runs} training runs of {len(evidence['runs'])} configurations" in page
+
+
+def test_expected_failure_shows_as_expected_fail_not_as_failure(evidence):
+    outcome = copy.deepcopy(outcome_of(evidence, "A1"))  # refuted in the fixture
+    outcome["expected"] = "refuted"
+    assert (badge(outcome), failed(outcome)) == ("expected-fail", False)
+    outcome["verdict"] = "supported"  # a strict xfail that passed: the test failed
+    assert (badge(outcome), failed(outcome)) == ("supported", True)
+
+
+# --- self-contained --------------------------------------------------------------------------------
+
+def test_page_loads_nothing_from_the_network(page):
+    assert not re.search(r"<(script|link|img|iframe|object|embed|video|audio|source)\b", page, re.I)
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", page, re.I)
+    # Every reference stays inside the page (#fragment); the SVG xmlns declarations are names, not loads.
+    references = re.findall(r"\b(?:src|href)\s*=\s*[\"']([^\"']*)", page, re.I)
+    assert references and all(value.startswith("#") for value in references), set(references)
+    without_namespaces = re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", page)
+    assert "http://" not in without_namespaces and "https://" not in without_namespaces
+
+
+# --- loading and the command line ------------------------------------------------------------------
+
+def test_load_evidence_reads_plain_and_benchmark_json(tmp_path, evidence, benchmarks, benchmark_json):
+    plain = tmp_path / "evidence.json"
+    plain.write_text(json.dumps(evidence))
+    assert load_evidence(plain) == (evidence, None)
+    loaded, loaded_benchmarks = load_evidence(benchmark_json)
+    assert loaded == evidence and loaded_benchmarks == benchmarks
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "not a bn-claims evidence file"),
+    ('{"benchmarks": []}', 'no "bnclaims" key'),
+    ('{"schema": 99, "outcomes": []}', "schema 99"),
+], ids=["missing", "not-json", "not-an-object", "benchmark-without-evidence", "other-schema"])
+def test_load_evidence_refuses_what_it_cannot_read(tmp_path, content, message):
+    path = tmp_path / "input.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(EvidenceError, match=re.escape(message)) as error:
+        load_evidence(path)
+    assert "\n" not in str(error.value) and str(path) in str(error.value)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "reports", *args], capture_output=True, text=True,
+                          env=environment, cwd=ROOT, timeout=120)
+
+
+def test_cli_builds_the_report_from_a_benchmark_json(tmp_path, benchmark_json):
+    out = tmp_path / "out"
+    result = run_cli("build", str(benchmark_json), "--out", str(out), "--compare", str(benchmark_json))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"report written to {out / 'index.html'}"
+    built = (out / "index.html").read_text(encoding="utf-8")
+    assert "Epoch time per batch size" in built  # the benchmark's timings came through
+    assert "No verdict changed." in built and "Nothing moved." in built
+
+
+@pytest.mark.parametrize("content", [None, "{not json"], ids=["missing", "not-json"])
+def test_cli_gives_one_line_and_status_2_for_a_bad_file(tmp_path, content):
+    path = tmp_path / "evidence.json"
+    if content is not None:
+        path.write_text(content)
+    result = run_cli("build", str(path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("python -m reports: error: ") and str(path) in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# --- the nightly comparison ------------------------------------------------------------------------
+
+def test_welch_pvalue_agrees_with_scipy_and_handles_no_spread():
+    rng = np.random.default_rng(0)
+    for n_before, n_after in [(2, 2), (3, 6), (6, 6)]:
+        before, after = rng.normal(0, 1, n_before), rng.normal(0.5, 2, n_after)
+        expected = stats.ttest_ind(before, after, equal_var=False).pvalue
+        assert welch_pvalue(before, after) == pytest.approx(expected, rel=1e-9)
+    assert welch_pvalue(np.array([0.1, 0.1]), np.array([0.1, 0.1])) == 1.0
+    assert welch_pvalue(np.array([0.1, 0.1]), np.array([0.2, 0.2])) == 0.0
+
+
+def test_an_unchanged_run_changes_nothing(evidence, benchmarks):
+    comparison = compare(evidence, copy.deepcopy(evidence), benchmarks=benchmarks,
+                         previous_benchmarks=copy.deepcopy(benchmarks))
+    assert comparison.verdict_changes == [] and comparison.moved == []
+    assert comparison.same_scale and comparison.shifts  # numbers were compared, none moved
+
+
+def modified_previous(evidence: dict, benchmarks: list[dict]) -> tuple[dict, list[dict]]:
+    """A "last night" that differs from the fixture in one verdict, one config's losses, one timing."""
+    previous, previous_benchmarks = copy.deepcopy(evidence), copy.deepcopy(benchmarks)
+    outcome_of(previous, "A3")["verdict"] = "refuted"  # supported in the fixture
+    for run in previous["runs"]["sigmoid-bn0-sgd-bs128"]:
+        run["train_loss"] = [loss + 5.0 for loss in run["train_loss"]]
+    d6 = next(b for b in previous_benchmarks if b["name"].startswith("test_d6_"))
+    d6["extra_info"]["epoch_seconds"]["bn1"]["4"] = [3 * s for s in d6["extra_info"]["epoch_seconds"]["bn1"]["4"]]
+    previous["environment"]["date"] = "2026-11-24T03:00:00+00:00"
+    return previous, previous_benchmarks
+
+
+def test_comparison_lists_the_changed_verdict_and_the_moved_numbers_only(evidence, benchmarks):
+    previous, previous_benchmarks = modified_previous(evidence, benchmarks)
+    comparison = compare(evidence, previous, benchmarks=benchmarks, previous_benchmarks=previous_benchmarks)
+    assert [(c.claim_id, c.before, c.after) for c in comparison.verdict_changes] == [("A3", "refuted", "supported")]
+    moved = {(shift.subject, shift.metric): shift for shift in comparison.moved}
+    assert set(moved) == {("sigmoid-bn0-sgd-bs128", "mean training loss"), ("bn1 batch 4", "epoch seconds")}
+    loss = moved["sigmoid-bn0-sgd-bs128", "mean training loss"]
+    assert loss.difference == pytest.approx(-5.0, abs=1e-9)
+    assert loss.claims == ("A1", "A3", "L1")  # every claim that config backs
+    assert loss.pvalue < comparison.alpha
+    assert moved["bn1 batch 4", "epoch seconds"].claims == ("D6",)
+
+
+def test_changes_section_renders_the_comparison(tmp_path, evidence, benchmarks):
+    previous, previous_benchmarks = modified_previous(evidence, benchmarks)
+    # Two claims are enough for the page: the changed one and one that did not change.
+    current = {**evidence, "outcomes": [outcome_of(evidence, "A3"), outcome_of(evidence, "C1")]}
+    page = render(current, benchmarks=benchmarks, previous=previous, previous_benchmarks=previous_benchmarks)
+    changes = page[page.index('<section id="changes"'):]
+    changes = changes[:changes.index("</section>")]
+    assert "Changes since 2026-11-24T03:00:00+00:00" in changes
+    verdicts = re.search(r'<ul id="verdict-changes">(.*?)</ul>', changes, re.S).group(1)
+    assert 'href="#claim-A3"' in verdicts and "C1" not in verdicts
+    moved = re.search(r'<table id="moved">(.*?)</table>', changes, re.S).group(1)
+    assert "<td>sigmoid-bn0-sgd-bs128</td><td>mean training loss</td>" in moved
+    assert "sigmoid-bn1-adam-bs128" not in moved  # C1's configurations did not move
+
+
+# --- in a real browser -----------------------------------------------------------------------------
+
+def chromium(url: str, out: Path) -> tuple[Path, Path]:
+    """Screenshot ``url`` headless, with a net log; return (screenshot, net log) paths.
+
+    All traffic goes to a dead local proxy, so nothing leaves the machine even if something asks:
+    the net log still records every request that was attempted.
+    """
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("chromium is not installed (Debian package chromium; .ci/run installs it)")
+    shot, net_log = out / "shot.png", out / "net-log.json"
+    subprocess.run([
+        executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-extensions", "--no-first-run",
+        "--no-pings", "--proxy-server=127.0.0.1:9", f"--user-data-dir={out / 'profile'}",
+        f"--log-net-log={net_log}", f"--screenshot={shot}", "--window-size=1280,2000", url,
+    ], capture_output=True, timeout=BROWSER_TIMEOUT_S, check=False)
+    return shot, net_log
+
+
+def page_requests(net_log: Path) -> list[str]:
+    """The http(s) URLs the page itself asked for (Chromium's own update pings are not the page's:
+    the page's requests carry the file:// page in their network isolation key)."""
+    log = json.loads(net_log.read_text())
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    return [
+        event["params"]["url"]
+        for event in log["events"]
+        if event["type"] == start_job
+        and event.get("params", {}).get("url", "").startswith(("http://", "https://"))
+        and "file://" in event["params"].get("network_isolation_key", "")
+    ]
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", header[16:24])
+
+
+def test_chromium_renders_the_page_without_network_requests(tmp_path, report):
+    shot, net_log = chromium(report.as_uri(), tmp_path)
+    assert shot.exists() and png_size(shot) == (1280, 2000)
+    assert shot.stat().st_size > 50_000  # tables, badges and a figure, not a blank page
+    assert page_requests(net_log) == []
+
+
+def test_the_network_check_sees_a_page_that_does_fetch(tmp_path):
+    """The check above can fail: a page with an external image is caught."""
+    fetching = tmp_path / "fetching.html"
+    fetching.write_text('<!DOCTYPE html><p>x</p><img src="http://example.invalid/x.png">')
+    _, net_log = chromium(fetching.as_uri(), tmp_path)
+    assert "http://example.invalid/x.png" in page_requests(net_log)
+
+
+def test_diverged_runs_and_degenerate_statistics_render_without_warnings(evidence):
+    """At the end of ``pytest claims/`` warnings are errors (filterwarnings = error): the report must
+    draw NaN curves and all-zero intervals quietly, and say which run diverged."""
+    degenerate = copy.deepcopy(evidence)
+    outcome = outcome_of(degenerate, "D3")
+    part = outcome["summary"]["parts"][1][1]  # "batch 64": difference and CI exactly 0
+    part["margin"] = 0.0
+    for run in degenerate["runs"]["sigmoid-bn1-sgd-bs4"]:
+        run["train_loss"][-1] = run["test_accuracy"][-1] = float("nan")
+        run["diverged_epoch"] = len(run["train_loss"])
+    page = render({**degenerate, "outcomes": [outcome]})
+    section = claim_section(page, "D3")
+    assert "Diverged (dropped from the mean from then on): sigmoid-bn1-sgd-bs4 seed 0 at epoch 2" in section
+    seeds_table = re.search(r'<table class="seeds">(.*?)</table>', section, re.S).group(1)
+    assert "nan" not in seeds_table.lower()  # a NaN reads as a dash
