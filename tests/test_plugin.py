@@ -29,7 +29,9 @@ def run_claim(pytester, tmp_path):
 
     def run(a, b, expect):
         pytester.makepyfile(test_z9=CLAIM_TEST.format(a=a, b=b, expect=expect))
-        return pytester.runpytest("--store", str(tmp_path / "s.sqlite"), "--report-dir", str(tmp_path / "out"))
+        # "--opt=value": pytest's first pass, before the plugin's options exist, would otherwise
+        # take an existing store file for a test path and miss the conftest that adds them.
+        return pytester.runpytest(f"--store={tmp_path / 's.sqlite'}", f"--report-dir={tmp_path / 'out'}")
 
     return run
 
@@ -58,3 +60,15 @@ def test_evidence_is_written_for_the_report(run_claim, tmp_path):
     evidence = json.loads((tmp_path / "out" / "evidence.json").read_text())
     assert [o["claim"]["id"] for o in evidence["outcomes"]] == ["Z9"]
     assert evidence["environment"]["dataset_sha256"] and evidence["settings"]["scale"]["name"] == "ci"
+
+
+def test_session_writes_the_report_and_compares_with_the_last_run(run_claim, tmp_path):
+    first = run_claim(HIGH, LOW, False)
+    first.stdout.fnmatch_lines([f"bn-claims: report written to {tmp_path / 'out' / 'index.html'}"])
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "Z9" in page and "Changes since" not in page  # nothing saved before the first run
+
+    run_claim(LOW, HIGH, False)
+    page = (tmp_path / "out" / "index.html").read_text()
+    changes = page[page.index("Changes since"):]
+    assert 'id="verdict-changes"' in changes and "Z9" in changes

@@ -354,3 +354,12 @@ def test_diverged_runs_and_degenerate_statistics_render_without_warnings(evidenc
     assert "Diverged (dropped from the mean from then on): sigmoid-bn1-sgd-bs4 seed 0 at epoch 2" in section
     seeds_table = re.search(r'<table class="seeds">(.*?)</table>', section, re.S).group(1)
     assert "nan" not in seeds_table.lower()  # a NaN reads as a dash
+
+
+def test_nightly_compares_with_the_newest_earlier_night(tmp_path):
+    from reports.nightly import previous_night
+
+    for name in ("2026-11-20.json", "2026-11-24.json", "2026-11-26.json", "notes.txt"):
+        (tmp_path / name).write_text("{}")
+    assert previous_night(tmp_path, tmp_path / "2026-11-26.json") == tmp_path / "2026-11-24.json"
+    assert previous_night(tmp_path, tmp_path / "2026-11-20.json") is None

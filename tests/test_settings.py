@@ -48,6 +48,8 @@ def test_cli_beats_env_beats_ini(project, monkeypatch):
         (["--seeds", "many"], "seeds must be a whole number"),
         (["--epochs", "-2"], "epochs must be at least 1"),
         (["--trainer", "jax"], "unknown trainer 'jax'"),
+        (["--threads", "0"], "threads must be at least 1"),
+        (["--threads", "two"], "threads must be a whole number"),
     ],
 )
 def test_bad_command_line_values_are_usage_errors(project, args, message):
