@@ -72,3 +72,20 @@ def test_session_writes_the_report_and_compares_with_the_last_run(run_claim, tmp
     page = (tmp_path / "out" / "index.html").read_text()
     changes = page[page.index("Changes since"):]
     assert 'id="verdict-changes"' in changes and "Z9" in changes
+
+
+def test_a_store_failing_mid_session_stops_it_with_a_usage_error(pytester, tmp_path):
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+    pytester.makepyfile(test_full="""
+from fixtures.store import StoreError
+
+def test_fills_the_disk():
+    raise StoreError("run store s.sqlite: cannot write (database or disk is full)")
+
+def test_never_reached():
+    pass
+""")
+    result = pytester.runpytest(f"--store={tmp_path / 's.sqlite'}", f"--report-dir={tmp_path / 'out'}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*bn-claims: run store s.sqlite: cannot write (database or disk is full)*"])
+    result.assert_outcomes()  # stopped at once: neither test is reported as run

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -77,6 +78,21 @@ def test_read_only_store_is_a_one_line_usage_error(tmp_path, mnist_path):
     assert "run store" in result.stdout and "Traceback" not in result.stdout
 
 
+def fill_up_at(size: int):
+    """Child ``preexec_fn``: any file it writes past ``size`` bytes fails, as on a full disk."""
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+def test_full_store_is_a_one_line_usage_error(tmp_path, mnist_path):
+    # Python ignores SIGXFSZ, so a write past the limit fails with EFBIG, as a full disk fails.
+    result = subprocess.run(pytest_args(tmp_path, "-k", "A1"), cwd=ROOT, capture_output=True, text=True,
+                            env=child_env(PYTHONDONTWRITEBYTECODE="1"), timeout=300,
+                            preexec_fn=fill_up_at(8192))
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout[-2000:]
+    assert f"run store {tmp_path / 'runs.sqlite'}: cannot" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 def interrupt_after_first_runs(tmp_path, sig) -> subprocess.CompletedProcess:
     """Start `pytest claims/`, deliver ``sig`` once two runs are stored, return the result."""
     child = subprocess.Popen(pytest_args(tmp_path, "-k", "A1 or A2 or A3"), cwd=ROOT, env=child_env(),
@@ -89,6 +105,7 @@ def interrupt_after_first_runs(tmp_path, sig) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(child.args, child.returncode, out, "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
 def test_interrupted_session_keeps_finished_runs_and_resumes(tmp_path, mnist_path, sig):
     stopped = interrupt_after_first_runs(tmp_path, sig)
@@ -104,6 +121,7 @@ def test_interrupted_session_keeps_finished_runs_and_resumes(tmp_path, mnist_pat
     assert stored_keys(tmp_path) == 8
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_serial_verdicts(tmp_path, mnist_path):
     serial = run_claims(tmp_path, "-k", "not D6")
     serial_out = json.loads((tmp_path / "out" / "evidence.json").read_text())
