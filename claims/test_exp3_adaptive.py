@@ -41,6 +41,12 @@ C2 = Claim(
             "mean test accuracy 0.953 vs 0.803 (diff +0.150, 90% CI [+0.140, +0.160]); margins "
             "0.10 / 0.02"
         )),
+        "article": Expectation("refuted", (
+            "measured 2026-11-26, 5 seeds: Adam without BN is far better than SGD with BN, not "
+            "similar: mean train loss 0.124 vs 0.435 (diff -0.311, 90% CI [-0.323, -0.299]), "
+            "mean test accuracy 0.969 vs 0.914 (diff +0.0546, 90% CI [+0.0535, +0.0557]); "
+            "margins 0.10 / 0.02"
+        )),
     },
 )
 

@@ -58,6 +58,11 @@ D3 = Claim(
             "(90% CI [+0.0126, +0.0203], inside the 0.02 margin) but batch 64 +0.366 "
             "(90% CI [+0.335, +0.396]): without BN the sigmoid net at batch 64 is still far behind"
         )),
+        "article": Expectation("refuted", (
+            "measured 2026-11-26, 5 seeds, final test accuracy BN minus no BN: batch 4 +0.0014 "
+            "(90% CI [-0.0009, +0.0038], inside the 0.02 margin) but batch 64 +0.0549 "
+            "(90% CI [+0.0510, +0.0588]): BN still matters at batch 64"
+        )),
     },
 )
 D4 = Claim(
@@ -72,6 +77,11 @@ D4 = Claim(
             "measured 2026-11-25, 6 seeds: BN improves, not degrades, final test accuracy at "
             "small batches: batch 4 +0.0164 (90% CI [+0.0126, +0.0203]), batch 64 +0.366 "
             "(90% CI [+0.335, +0.396])"
+        )),
+        "article": Expectation("refuted", (
+            "measured 2026-11-26, 5 seeds: BN does not degrade final test accuracy at small "
+            "batches: batch 4 +0.0014 (90% CI [-0.0009, +0.0038], no significant change), batch 64 "
+            "+0.0549 (90% CI [+0.0510, +0.0588], a clear improvement)"
         )),
     },
 )

@@ -30,6 +30,11 @@ L1 = Claim(
             "without (diff +0.0949, 90% CI [+0.0921, +0.0976]); at this scale the sigmoid net "
             "without BN has barely left its initial state, its units all near 0.5"
         )),
+        "article": Expectation("refuted", (
+            "measured 2026-11-26, 5 seeds: downstream saturated share 0.137 with BN vs 0.024 "
+            "without (diff +0.113, 90% CI [+0.108, +0.118]): the BN net's later sigmoid layers "
+            "saturate more, as a more trained net's do"
+        )),
     },
 )
 

@@ -72,6 +72,7 @@ def test_session_writes_the_report_and_compares_with_the_last_run(run_claim, tmp
     page = (tmp_path / "out" / "index.html").read_text()
     changes = page[page.index("Changes since"):]
     assert 'id="verdict-changes"' in changes and "Z9" in changes
+    assert "different scale" not in changes
 
 
 def test_a_store_failing_mid_session_stops_it_with_a_usage_error(pytester, tmp_path):
