@@ -1,4 +1,4 @@
-"""The same (config, seed, scale) gives the same numbers in separate processes, on any thread count."""
+"""The same (config, seed, scale) gives the same numbers in separate processes."""
 
 from __future__ import annotations
 
@@ -12,10 +12,7 @@ import pytest
 RUNS = [(1, "sgd", 7), (2, "adam", 7), (1, "sgd", 8)]  # (bn_layers, optimizer, seed)
 CURVES = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
 CHILD = f"""
-import json, sys
-from fixtures.training import use_threads
-if len(sys.argv) > 1:
-    use_threads(int(sys.argv[1]))
+import json
 from fixtures.models import ModelConfig
 from fixtures.scales import SCALES
 from fixtures.training import train_run
@@ -27,18 +24,17 @@ print(json.dumps(runs))
 """
 
 
-def runs_in_a_new_process(*threads: int) -> list[dict]:
+def runs_in_a_new_process() -> list[dict]:
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "3"}
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, *map(str, threads)], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, check=True
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
 def two_processes(mnist_path):
-    # The second uses one thread, as each pytest-xdist worker does: stored runs are shared.
-    return runs_in_a_new_process(), runs_in_a_new_process(1)
+    return runs_in_a_new_process(), runs_in_a_new_process()
 
 
 @pytest.mark.parametrize("index", range(len(RUNS)), ids=[f"bn{k}-{o}-seed{s}" for k, o, s in RUNS])
