@@ -11,6 +11,7 @@ from fixtures import models, training
 from fixtures.data import load_mnist, subset
 from fixtures.models import ModelConfig
 from fixtures.scales import SCALES
+from fixtures.stats import Verdict, equivalence
 from fixtures.training import batch_orders, train_run
 
 SMOKE = SCALES["smoke"]
@@ -54,6 +55,33 @@ def test_fast_trainer_matches_model_fit(smoke_data, optimizer, bn_layers):
     fit = train_run(config, 1, SMOKE, data=smoke_data, trainer="fit")
     for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
         np.testing.assert_allclose(getattr(fast, name), getattr(fit, name), atol=1e-5, err_msg=name)
+
+
+# Across seeds, with the suite's own TOST: final metrics equal within margins far below any
+# claim's (claims use 0.10 nats and 0.02 accuracy), i.e. 1e-4 nats and one test image in 1000.
+FINAL_MARGINS = {"train_loss": 1e-4, "test_accuracy": 1e-3}
+SEEDS = range(5)
+
+
+@pytest.fixture(scope="module")
+def fit_finals(smoke_data):
+    runs = [train_run(ModelConfig("sigmoid", bn_layers=1), seed, SMOKE, data=smoke_data, trainer="fit")
+            for seed in SEEDS]
+    return {name: [getattr(run, name)[-1] for run in runs] for name in FINAL_MARGINS}
+
+
+@pytest.mark.parametrize(
+    "optimizer, expected",
+    [("sgd", Verdict.SUPPORTED), ("adam", Verdict.REFUTED)],  # the same config; a planted other one
+    ids=["same-config", "planted-difference"],
+)
+def test_fast_trainer_is_equivalent_to_fit_across_seeds(smoke_data, fit_finals, optimizer, expected):
+    fast = [train_run(ModelConfig("sigmoid", bn_layers=1, optimizer=optimizer), seed, SMOKE, data=smoke_data)
+            for seed in SEEDS]
+    for name, margin in FINAL_MARGINS.items():
+        result = equivalence([getattr(run, name)[-1] for run in fast], fit_finals[name],
+                             margin=margin, paired=True, labels=("xla", "fit"))
+        assert result.verdict == expected, result.message
 
 
 def test_a_diverging_run_is_recorded_with_its_epoch(smoke_data, monkeypatch):
