@@ -95,8 +95,11 @@ def test_full_store_is_a_one_line_usage_error(tmp_path, mnist_path):
 
 def interrupt_after_first_runs(tmp_path, sig) -> subprocess.CompletedProcess:
     """Start `pytest claims/`, deliver ``sig`` once two runs are stored, return the result."""
+    # A shell running us in the background may leave SIGINT ignored, and the child would inherit
+    # that; a user's Ctrl-C meets the default disposition, so the child gets it back.
     child = subprocess.Popen(pytest_args(tmp_path, "-k", "A1 or A2 or A3"), cwd=ROOT, env=child_env(),
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while stored_keys(tmp_path) < 2 and time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.2)
