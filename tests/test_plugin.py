@@ -90,3 +90,13 @@ def test_never_reached():
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*bn-claims: run store s.sqlite: cannot write (database or disk is full)*"])
     result.assert_outcomes()  # stopped at once: neither test is reported as run
+
+
+def test_an_unwritable_report_folder_still_shows_the_verdicts(pytester, tmp_path):
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+    pytester.makepyfile(test_z9=CLAIM_TEST.format(a=HIGH, b=LOW, expect=False))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the report folder should be")
+    result = pytester.runpytest(f"--store={tmp_path / 's.sqlite'}", f"--report-dir={blocker}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["Z9 *", "bn-claims: no report written: *"])
