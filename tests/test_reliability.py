@@ -131,8 +131,8 @@ def test_two_workers_give_the_serial_verdicts(tmp_path, mnist_path):
     parallel_dir = tmp_path / "parallel"
     parallel_dir.mkdir()
     parallel = run_claims(parallel_dir, "-k", "not D6", "-n", "2")
+    assert parallel.returncode == serial.returncode, parallel.stdout[-3000:] + parallel.stderr[-3000:]
     parallel_out = json.loads((parallel_dir / "out" / "evidence.json").read_text())
-    assert parallel.returncode == serial.returncode, parallel.stdout[-3000:]
 
     def verdicts(evidence):
         return {o["claim"]["id"]: (o["verdict"], o["summary"]["pvalue"]) for o in evidence["outcomes"]}
