@@ -250,7 +250,6 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
         comparison = compare(evidence, previous, benchmarks=benchmarks,
                              previous_benchmarks=previous_benchmarks)
     return environment.get_template("report.html.j2").render(
-        evidence=evidence,
         environment_info=evidence["environment"],
         settings=evidence["settings"],
         claims=claims,

@@ -39,11 +39,6 @@ def interval(bounds, digits: int = 3) -> str:
     return f"[{signed(bounds[0], digits)}, {signed(bounds[1], digits)}]"
 
 
-def percent(value, digits: int = 1) -> str:
-    """A share as a percentage: ``0.4959`` -> ``49.6%``."""
-    return f"{100 * value:.{digits}f}%" if _finite(value) else MISSING
-
-
 def seconds(value) -> str:
     """A duration: ``42.1 s``, ``3.2 min``, ``1.5 h``."""
     if not _finite(value):
@@ -64,7 +59,6 @@ FILTERS = {
     "signed": signed,
     "pvalue": pvalue,
     "interval": interval,
-    "percent": percent,
     "seconds": seconds,
     "short_commit": short_commit,
 }

@@ -1,10 +1,9 @@
 """Per-run numbers recomputed from the stored runs, for the report's tables, figures and comparisons.
 
 The claims' own statistics live in the evidence (each outcome's ``summary``); these are the plain
-per-run values behind them, recomputed here so that the report and the nightly comparison need
-no TensorFlow and no import of the suite. They follow ``fixtures/metrics.py``: "speed" is the mean
-training loss over the epochs, "effect" the test accuracy after the last epoch. A diverged run has
-NaN after its divergence, so its means are NaN too; that is shown, not hidden.
+per-run values behind them, computed by the suite's own ``fixtures/metrics.py`` (which loads no
+TensorFlow): "speed" is the mean training loss over the epochs, "effect" the test accuracy after
+the last epoch, and a diverged run counts at the worst value there as in the claims' tests.
 
 A run here is one RunResult dict from the evidence's ``runs`` (one configuration, one seed).
 """
@@ -16,28 +15,31 @@ import math
 import numpy as np
 from scipy import stats
 
+from fixtures import metrics as suite_metrics
+from fixtures.results import RunResult
+
 
 def config_label(config: dict) -> str:
     """The suite's label of a model configuration, e.g. ``sigmoid-bn1-sgd-bs128``."""
     return f"{config['activation']}-bn{config['bn_layers']}-{config['optimizer']}-bs{config['batch_size']}"
 
 
+# The suite's own metrics on a run dict from the evidence: the report shows the numbers the
+# claims were tested on, a diverged run counted at the worst value as in the claims.
 def mean_train_loss(run: dict) -> float:
-    """Mean training loss over all epochs (the suite's "convergence speed"; lower is faster)."""
-    return float(np.mean(run["train_loss"]))
+    return suite_metrics.mean_train_loss(RunResult.from_dict(run))
 
 
 def final_train_loss(run: dict) -> float:
-    return float(run["train_loss"][-1])
+    return suite_metrics.final_train_loss(RunResult.from_dict(run))
 
 
 def mean_test_accuracy(run: dict) -> float:
-    return float(np.mean(run["test_accuracy"]))
+    return suite_metrics.mean_test_accuracy(RunResult.from_dict(run))
 
 
 def final_test_accuracy(run: dict) -> float:
-    """Test accuracy after the last epoch (the suite's "effect")."""
-    return float(run["test_accuracy"][-1])
+    return suite_metrics.final_test_accuracy(RunResult.from_dict(run))
 
 
 def train_seconds(run: dict) -> float:

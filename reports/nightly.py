@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args, pytest_args = parser.parse_known_args(argv)
     tonight = args.dir / f"{date.today().isoformat()}.json"
     out_dir = args.dir / tonight.stem
+    tonight.unlink(missing_ok=True)  # a second run the same day must not report the first's
     status = pytest.main(["claims/", "--scale", "article", f"--benchmark-json={tonight}",
                           f"--report-dir={out_dir}", *pytest_args])
     if not tonight.exists() and (out_dir / "evidence.json").exists():

@@ -363,3 +363,14 @@ def test_nightly_compares_with_the_newest_earlier_night(tmp_path):
         (tmp_path / name).write_text("{}")
     assert previous_night(tmp_path, tmp_path / "2026-11-26.json") == tmp_path / "2026-11-24.json"
     assert previous_night(tmp_path, tmp_path / "2026-11-20.json") is None
+
+
+def test_per_seed_values_of_a_diverged_run_are_the_claims_worst_values(evidence):
+    from fixtures import metrics as suite_metrics
+    from fixtures.results import RunResult
+
+    run = copy.deepcopy(evidence["runs"]["sigmoid-bn1-sgd-bs4"][0])
+    run["train_loss"][-1] = run["test_accuracy"][-1] = float("nan")
+    run["diverged_epoch"] = len(run["train_loss"])
+    assert mean_train_loss(run) == suite_metrics.mean_train_loss(RunResult.from_dict(run))
+    assert np.isfinite(mean_train_loss(run)) and final_test_accuracy(run) <= 0.1

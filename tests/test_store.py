@@ -164,12 +164,11 @@ def test_stored_identity_records_versions_and_dataset(smoke_runs):
     json.dumps(meta)
 
 
-def test_runs_under_a_thread_setting_are_kept_apart(smoke_runs, monkeypatch):
+def test_runs_under_a_thread_setting_are_kept_apart(smoke_runs):
     config = ModelConfig()
     default = smoke_runs().identity(config, 0)
     assert "threads" not in default  # TensorFlow's own choice keeps the keys stored so far
-    monkeypatch.setattr(runs_module.tf.config.threading, "get_intra_op_parallelism_threads", lambda: 1)
-    assert run_key(smoke_runs().identity(config, 0)) != run_key(default)
+    assert run_key(smoke_runs(threads=1).identity(config, 0)) != run_key(default)
 
 
 OPEN_AT = """
