@@ -15,12 +15,11 @@ Runs are deterministic per (configuration, seed, scale), so an unchanged suite m
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
+from fixtures.stats.mean_difference import mean_difference, t_pvalue
 from reports.metrics import HEADLINE_METRICS, config_label, per_seed
 
 STRICT_ALPHA = 0.001
@@ -72,17 +71,14 @@ class Comparison:
 def welch_pvalue(before: np.ndarray, after: np.ndarray) -> float:
     """Two-sided Welch t-test p of equal means; shape (n,) each, n >= 2, finite values.
 
-    Written out rather than taken from ``scipy.stats.ttest_ind`` for the one case the data here
-    meets often: both samples without spread (deterministic runs, or accuracy stuck at chance).
-    Then t is 0 (same values: p = 1) or infinite (different values: p = 0); scipy returns NaN.
+    The suite's own Welch (``fixtures.stats.mean_difference``) rather than scipy's, for the case
+    the data here meets often: both samples without spread (deterministic runs, or accuracy
+    stuck at chance), where scipy returns NaN; here p is 1 for equal values and 0 otherwise.
     """
-    var_before, var_after = before.var(ddof=1) / len(before), after.var(ddof=1) / len(after)
-    standard_error2 = var_before + var_after
-    difference = after.mean() - before.mean()
-    if standard_error2 == 0:
-        return 1.0 if difference == 0 else 0.0
-    df = standard_error2**2 / (var_before**2 / (len(before) - 1) + var_after**2 / (len(after) - 1))
-    return float(2 * stats.t.sf(abs(difference) / math.sqrt(standard_error2), df))
+    md = mean_difference(after, before, paired=False)
+    if md.standard_error == 0:
+        return 1.0 if md.difference == 0 else 0.0
+    return 2 * min(t_pvalue(md, 0.0, "greater"), t_pvalue(md, 0.0, "less"))
 
 
 def _shift(subject: str, metric: str, claims, before, after, alpha: float) -> Shift | None:

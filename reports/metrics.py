@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from fixtures import metrics as suite_metrics
 from fixtures.results import RunResult
+from fixtures.stats.mean_difference import t_interval
 
 
 def config_label(config: dict) -> str:
@@ -85,6 +85,6 @@ def mean_band(values: np.ndarray, *, confidence_level: float = 0.95) -> tuple[np
             continue
         mean[j] = column.mean()
         if len(column) >= 2:
-            half = stats.t.ppf(0.5 + confidence_level / 2, len(column) - 1) * column.std(ddof=1) / math.sqrt(len(column))
-            low[j], high[j] = mean[j] - half, mean[j] + half
+            standard_error = column.std(ddof=1) / math.sqrt(len(column))
+            low[j], high[j] = t_interval(mean[j], standard_error, len(column) - 1, confidence_level)
     return mean, low, high
