@@ -16,10 +16,14 @@ def pytest_terminal_summary(terminalreporter):
     if not SPEEDUPS:
         return
     terminalreporter.section("fast trainer vs model.fit (seconds per epoch, median)")
-    terminalreporter.write_line(f"{'batch':>5} {'BN':>3} {'fit':>8} {'xla':>8} {'speed-up':>9}")
+    terminalreporter.write_line(
+        f"{'batch':>5} {'BN':>3} {'fit':>8} {'xla':>8} {'speed-up':>9}   "
+        f"{'article fit':>11} {'xla+test':>9} {'speed-up':>9}"
+    )
     for row in SPEEDUPS:
         terminalreporter.write_line(
-            f"{row['batch_size']:>5} {row['bn']:>3} {row['fit']:>8.3f} {row['xla']:>8.3f} {row['speedup']:>8.2f}x"
+            f"{row['batch_size']:>5} {row['bn']:>3} {row['fit']:>8.3f} {row['xla']:>8.3f} {row['speedup']:>8.2f}x   "
+            f"{row['article_call']:>11.3f} {row['xla_with_test']:>9.3f} {row['article_speedup']:>8.2f}x"
         )
 
 

@@ -51,7 +51,8 @@ FASTER = [
 
 @pytest.mark.parametrize(
     "claim, fast, slow, margin",
-    [pytest.param(*row, id=row[0].id, marks=pytest.mark.claim(row[0])) for row in FASTER],
+    [pytest.param(*row, id=row[0].id, marks=[pytest.mark.claim(row[0]), pytest.mark.needs_runs(*row[1:3])])
+     for row in FASTER],
 )
 def test_converges_faster(runs, check_claim, claim, fast, slow, margin):
     result = faster(runs.seeds(fast), runs.seeds(slow), margin=margin, alpha=claim.alpha,

@@ -43,6 +43,7 @@ B2 = Claim(
 
 
 @pytest.mark.claim(B1)
+@pytest.mark.needs_runs(*[ModelConfig("sigmoid", k) for k in LEVELS])
 def test_b1_sigmoid_improves_with_more_bn_layers(runs, check_claim):
     by_level = [runs.seeds(ModelConfig("sigmoid", k)) for k in LEVELS]
     result = improves_along(by_level, levels=LEVELS, alpha=B1.alpha)
@@ -50,6 +51,7 @@ def test_b1_sigmoid_improves_with_more_bn_layers(runs, check_claim):
 
 
 @pytest.mark.claim(B2)
+@pytest.mark.needs_runs(*[ModelConfig("relu", k) for k in LEVELS])
 def test_b2_relu_is_insensitive_to_more_bn_layers(runs, check_claim):
     one = runs.seeds(ModelConfig("relu", 1))
     metrics = [

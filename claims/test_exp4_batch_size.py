@@ -33,6 +33,11 @@ def sigmoid_sgd(bn: int, size: int) -> ModelConfig:
     return ModelConfig("sigmoid", bn, "sgd", size)
 
 
+def needs_sizes(bn_levels: tuple[int, ...], sizes: tuple[int, ...]) -> pytest.MarkDecorator:
+    """The runs of the sigmoid SGD net with each of ``bn_levels`` BN layers at each batch size."""
+    return pytest.mark.needs_runs(*[sigmoid_sgd(bn, size) for bn in bn_levels for size in sizes])
+
+
 D1 = Claim(
     id="D1", experiment="4: batch size",
     english="With BN, batch sizes 64 and 4 give the best convergence effect and speed.",
@@ -54,13 +59,13 @@ D3 = Claim(
     margin=f"±{margins.ACCURACY:.0%} final test accuracy (fixtures/margins.py)",
     expected={
         "ci": Expectation("refuted", (
-            "measured 2026-11-25, 6 seeds, final test accuracy BN minus no BN: batch 4 +0.0164 "
-            "(90% CI [+0.0126, +0.0203], inside the 0.02 margin) but batch 64 +0.366 "
+            "measured 2026-11-26 (one TensorFlow thread per run), 6 seeds, final test accuracy BN "
+            "minus no BN: batch 4 +0.0164 (90% CI [+0.0125, +0.0203], inside the 0.02 margin) but batch 64 +0.366 "
             "(90% CI [+0.335, +0.396]): without BN the sigmoid net at batch 64 is still far behind"
         )),
         "article": Expectation("refuted", (
-            "measured 2026-11-26, 5 seeds, final test accuracy BN minus no BN: batch 4 +0.0014 "
-            "(90% CI [-0.0009, +0.0038], inside the 0.02 margin) but batch 64 +0.0549 "
+            "measured 2026-11-26 (one TensorFlow thread per run), 5 seeds, final test accuracy BN "
+            "minus no BN: batch 4 +0.0012 (90% CI [-0.0010, +0.0033], inside the 0.02 margin) but batch 64 +0.0549 "
             "(90% CI [+0.0510, +0.0588]): BN still matters at batch 64"
         )),
     },
@@ -74,13 +79,15 @@ D4 = Claim(
     margin="0: any degradation",
     expected={
         "ci": Expectation("refuted", (
-            "measured 2026-11-25, 6 seeds: BN improves, not degrades, final test accuracy at "
-            "small batches: batch 4 +0.0164 (90% CI [+0.0126, +0.0203]), batch 64 +0.366 "
+            "measured 2026-11-26 (one TensorFlow thread per run), 6 seeds: BN improves, not "
+            "degrades, final test accuracy at small batches: batch 4 +0.0164 (90% CI [+0.0125, "
+            "+0.0203]), batch 64 +0.366 "
             "(90% CI [+0.335, +0.396])"
         )),
         "article": Expectation("refuted", (
-            "measured 2026-11-26, 5 seeds: BN does not degrade final test accuracy at small "
-            "batches: batch 4 +0.0014 (90% CI [-0.0009, +0.0038], no significant change), batch 64 "
+            "measured 2026-11-26 (one TensorFlow thread per run), 5 seeds: BN does not degrade "
+            "final test accuracy at small batches: batch 4 +0.0012 (90% CI [-0.0010, +0.0033], no "
+            "significant change), batch 64 "
             "+0.0549 (90% CI [+0.0510, +0.0588], a clear improvement)"
         )),
     },
@@ -101,7 +108,10 @@ D6 = Claim(
     id="D6", experiment="4: batch size (reasoning)",
     english="Large batches iterate faster: an epoch takes less time as the batch size grows.",
     turkish="Büyük partilerin yinelenmesi daha hızlıdır ... Küçük partiler daha yüksek rasgeleliğe sahiptir, ancak bir dönemi geçmek daha fazla zaman alır.",
-    metric="wall seconds of one training epoch (fast trainer), timed by pytest-benchmark; each round times every batch size",
+    metric=(
+        "wall seconds of one training epoch (fast trainer) over the scale's timed images (ci: "
+        "10,000; article: all 60,000), timed by pytest-benchmark; each round times every batch size"
+    ),
     test="Page's trend test, decreasing with batch size, rounds as blocks, with BN AND without",
     margin="none: a rank-order trend",
 )
@@ -117,8 +127,8 @@ D7 = Claim(
 
 @pytest.mark.parametrize(
     "claim, bn, best",
-    [pytest.param(D1, 1, (4, 64), id="D1", marks=pytest.mark.claim(D1)),
-     pytest.param(D2, 0, (4,), id="D2", marks=pytest.mark.claim(D2))],
+    [pytest.param(D1, 1, (4, 64), id="D1", marks=[pytest.mark.claim(D1), needs_sizes((1,), SIZES)]),
+     pytest.param(D2, 0, (4,), id="D2", marks=[pytest.mark.claim(D2), needs_sizes((0,), SIZES)])],
 )
 def test_best_batch_sizes(runs, check_claim, claim, bn, best):
     by_size = [runs.seeds(sigmoid_sgd(bn, size)) for size in SIZES]
@@ -132,6 +142,7 @@ def _bn_vs_plain(runs, size):
 
 
 @pytest.mark.claim(D3)
+@needs_sizes((0, 1), SMALL)
 def test_d3_bn_barely_matters_at_small_batches(runs, check_claim):
     result = all_of(*[
         (f"batch {size}", equivalence(*_bn_vs_plain(runs, size), margin=margins.ACCURACY,
@@ -142,6 +153,7 @@ def test_d3_bn_barely_matters_at_small_batches(runs, check_claim):
 
 
 @pytest.mark.claim(D4)
+@needs_sizes((0, 1), SMALL)
 def test_d4_bn_degrades_small_batches(runs, check_claim):
     result = all_of(*[
         (f"batch {size}", directional(*_bn_vs_plain(runs, size), alternative="less",
@@ -152,6 +164,7 @@ def test_d4_bn_degrades_small_batches(runs, check_claim):
 
 
 @pytest.mark.claim(D5)
+@pytest.mark.needs_runs(ModelConfig("sigmoid", 1))
 def test_d5_small_batches_have_more_variable_statistics(runs, check_claim):
     models = runs.seeds(ModelConfig("sigmoid", 1))
     sizes = [size for size in SIZES if str(size) in models[0].extras["batch_stats"]]  # <= data
@@ -171,7 +184,7 @@ BENCHMARK_ROUNDS = 6
 
 @pytest.mark.claim(D6)
 def test_d6_epochs_take_less_time_at_larger_batches(benchmark, bn_settings, check_claim):
-    timers = {(bn, size): epoch_timer(sigmoid_sgd(bn, size), bn_settings.scale)
+    timers = {(bn, size): epoch_timer(sigmoid_sgd(bn, size), bn_settings.scale.timed_images)
               for bn in (0, 1) for size in SIZES}
     rounds = []
 
@@ -199,6 +212,7 @@ def test_d6_epochs_take_less_time_at_larger_batches(benchmark, bn_settings, chec
 
 
 @pytest.mark.claim(D7)
+@needs_sizes((0, 1), (64, 1024))
 def test_d7_large_batches_end_worse_than_moderate(runs, check_claim):
     result = all_of(*[
         (f"{'BN' if bn else 'no BN'}", better_effect(

@@ -44,6 +44,7 @@ def downstream_saturation(run) -> float:
 
 
 @pytest.mark.claim(L1)
+@pytest.mark.needs_runs(ModelConfig("sigmoid", 1), ModelConfig("sigmoid", 0))
 def test_l1_bn_keeps_downstream_sigmoids_out_of_saturation(runs, check_claim):
     with_bn = runs.seeds(ModelConfig("sigmoid", 1))
     without = runs.seeds(ModelConfig("sigmoid", 0))

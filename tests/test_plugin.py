@@ -100,3 +100,24 @@ def test_an_unwritable_report_folder_still_shows_the_verdicts(pytester, tmp_path
     result = pytester.runpytest(f"--store={tmp_path / 's.sqlite'}", f"--report-dir={blocker}")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["Z9 *", "bn-claims: no report written: *"])
+
+
+USES_RUNS = """
+import pytest
+from fixtures.models import ModelConfig
+
+@pytest.mark.needs_runs({declared})
+def test_uses(runs):
+    runs.seeds(ModelConfig())
+"""
+
+
+@pytest.mark.parametrize("declared, warns", [("ModelConfig()", False), ("", True)], ids=["declared", "undeclared"])
+def test_a_claim_using_undeclared_runs_is_warned(pytester, tmp_path, mnist_path, declared, warns):
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+    pytester.makepyfile(test_uses=USES_RUNS.format(declared=declared))
+    result = pytester.runpytest("--scale=smoke", f"--store={tmp_path / 's.sqlite'}",
+                                f"--report-dir={tmp_path / 'out'}", "--workers=1",
+                                "-W", "always::UserWarning")  # this suite's own ini makes warnings errors
+    result.assert_outcomes(passed=1, warnings=1 if warns else 0)
+    assert ("does not declare with needs_runs: sigmoid-bn0-sgd-bs128" in result.stdout.str()) == warns

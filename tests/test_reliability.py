@@ -97,7 +97,8 @@ def interrupt_after_first_runs(tmp_path, sig) -> subprocess.CompletedProcess:
     """Start `pytest claims/`, deliver ``sig`` once two runs are stored, return the result."""
     # A shell running us in the background may leave SIGINT ignored, and the child would inherit
     # that; a user's Ctrl-C meets the default disposition, so the child gets it back.
-    child = subprocess.Popen(pytest_args(tmp_path, "-k", "A1 or A2 or A3"), cwd=ROOT, env=child_env(),
+    child = subprocess.Popen(pytest_args(tmp_path, "-k", "A1 or A2 or A3"), cwd=ROOT,
+                             env=child_env(BNCLAIMS_DRILL=str(tmp_path)),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
@@ -108,6 +109,22 @@ def interrupt_after_first_runs(tmp_path, sig) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(child.args, child.returncode, out, "")
 
 
+def processes_left(marker: str, wait: float = 5.0) -> list[int]:
+    """Processes still running with ``BNCLAIMS_DRILL=marker`` in their environment (Linux /proc)."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            try:
+                if f"BNCLAIMS_DRILL={marker}".encode() in environ.read_bytes().split(b"\0"):
+                    found.append(int(environ.parent.name))
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
 def test_interrupted_session_keeps_finished_runs_and_resumes(tmp_path, mnist_path, sig):
@@ -115,6 +132,7 @@ def test_interrupted_session_keeps_finished_runs_and_resumes(tmp_path, mnist_pat
     if sig == signal.SIGINT:
         assert stopped.returncode == pytest.ExitCode.INTERRUPTED, stopped.stdout[-2000:]
         assert "Traceback" not in stopped.stdout
+    assert not processes_left(str(tmp_path))  # no training worker outlives its session
     kept = stored_keys(tmp_path)
     assert 2 <= kept < 8  # A1..A3 need 4 configurations x 2 seeds
     with sqlite3.connect(tmp_path / "runs.sqlite") as db:
@@ -127,7 +145,7 @@ def test_interrupted_session_keeps_finished_runs_and_resumes(tmp_path, mnist_pat
 
 @pytest.mark.slow
 def test_two_workers_give_the_serial_verdicts(tmp_path, mnist_path):
-    serial = run_claims(tmp_path, "-k", "not D6")
+    serial = run_claims(tmp_path, "-k", "not D6", "--workers", "1")
     serial_out = json.loads((tmp_path / "out" / "evidence.json").read_text())
     parallel_dir = tmp_path / "parallel"
     parallel_dir.mkdir()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures import settings
 from fixtures.scales import SCALES, resolve_scale
 
 SHOW = """
@@ -48,8 +49,10 @@ def test_cli_beats_env_beats_ini(project, monkeypatch):
         (["--seeds", "many"], "seeds must be a whole number"),
         (["--epochs", "-2"], "epochs must be at least 1"),
         (["--trainer", "jax"], "unknown trainer 'jax'"),
-        (["--threads", "0"], "threads must be at least 1"),
+        (["--threads", "-1"], "threads must be at least 0"),
         (["--threads", "two"], "threads must be a whole number"),
+        (["--workers", "0"], "workers must be at least 1"),
+        (["--workers", "many"], "workers must be a whole number, got 'many' (or auto)"),
     ],
 )
 def test_bad_command_line_values_are_usage_errors(project, args, message):
@@ -84,3 +87,20 @@ def test_invalid_scales_cannot_be_built(field, value):
 
     with pytest.raises(ValueError):
         replace(SCALES["smoke"], **{field: value})
+
+
+@pytest.mark.parametrize(
+    "workers, threads, cores, memory_gb, expected",
+    [
+        ("auto", 1, 2, 24, 2),  # this machine: two single-threaded workers
+        ("auto", 2, 8, 64, 4),  # threads per worker share the cores
+        ("auto", 0, 8, 64, 1),  # TensorFlow's choice already takes every core
+        ("auto", 1, 64, 24, 12),  # memory, not cores, limits a big machine
+        ("auto", 1, 1, 24, 1),
+        (3, 1, 2, 24, 3),  # a number is taken as given
+    ],
+)
+def test_workers_auto_follows_cores_threads_and_memory(monkeypatch, workers, threads, cores, memory_gb, expected):
+    monkeypatch.setattr(settings.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(settings, "_memory_bytes", lambda: memory_gb * 1024**3)
+    assert settings.resolve_workers(workers, threads) == expected
