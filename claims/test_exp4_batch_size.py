@@ -60,13 +60,14 @@ D3 = Claim(
     expected={
         "ci": Expectation("refuted", (
             "measured 2026-11-26 (one TensorFlow thread per run), 6 seeds, final test accuracy BN "
-            "minus no BN: batch 4 +0.0164 (90% CI [+0.0125, +0.0203], inside the 0.02 margin) but batch 64 +0.366 "
-            "(90% CI [+0.335, +0.396]): without BN the sigmoid net at batch 64 is still far behind"
+            "minus no BN: batch 4 +0.0164 (90% CI [+0.0125, +0.0203], inside the 0.02 margin) but "
+            "batch 64 +0.366 (90% CI [+0.335, +0.396]): without BN the sigmoid net at batch 64 is "
+            "still far behind"
         )),
         "article": Expectation("refuted", (
             "measured 2026-11-26 (one TensorFlow thread per run), 5 seeds, final test accuracy BN "
-            "minus no BN: batch 4 +0.0012 (90% CI [-0.0010, +0.0033], inside the 0.02 margin) but batch 64 +0.0549 "
-            "(90% CI [+0.0510, +0.0588]): BN still matters at batch 64"
+            "minus no BN: batch 4 +0.0012 (90% CI [-0.0010, +0.0033], inside the 0.02 margin) but "
+            "batch 64 +0.0549 (90% CI [+0.0510, +0.0588]): BN still matters at batch 64"
         )),
     },
 )
@@ -81,14 +82,12 @@ D4 = Claim(
         "ci": Expectation("refuted", (
             "measured 2026-11-26 (one TensorFlow thread per run), 6 seeds: BN improves, not "
             "degrades, final test accuracy at small batches: batch 4 +0.0164 (90% CI [+0.0125, "
-            "+0.0203]), batch 64 +0.366 "
-            "(90% CI [+0.335, +0.396])"
+            "+0.0203]), batch 64 +0.366 (90% CI [+0.335, +0.396])"
         )),
         "article": Expectation("refuted", (
             "measured 2026-11-26 (one TensorFlow thread per run), 5 seeds: BN does not degrade "
             "final test accuracy at small batches: batch 4 +0.0012 (90% CI [-0.0010, +0.0033], no "
-            "significant change), batch 64 "
-            "+0.0549 (90% CI [+0.0510, +0.0588], a clear improvement)"
+            "significant change), batch 64 +0.0549 (90% CI [+0.0510, +0.0588], a clear improvement)"
         )),
     },
 )

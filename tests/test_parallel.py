@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -64,6 +69,20 @@ def test_a_failing_worker_stops_the_pool_with_its_error(smoke_runs, tmp_path, mo
         train_in_workers(runs, CONFIGS, workers=2)
     assert multiprocessing.active_children() == []
     assert len(runs.store) == 0
+
+
+def test_a_killed_worker_breaks_the_pool_and_leaves_no_child(smoke_runs):
+    runs = smoke_runs("killed")
+
+    def kill_a_worker():
+        while not multiprocessing.active_children():
+            time.sleep(0.05)
+        os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)  # as the OOM killer does
+
+    threading.Thread(target=kill_a_worker, daemon=True).start()
+    with pytest.raises(BrokenProcessPool):
+        train_in_workers(runs, CONFIGS, workers=2)
+    assert multiprocessing.active_children() == []
 
 
 def test_small_batches_start_first_and_duplicates_go():
