@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from fixtures.data import ENV_VAR
+from fixtures.runs import Runs
+from fixtures.scales import SCALES
+from fixtures.store import RunStore
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +20,14 @@ def mnist_path() -> Path:
     if not value:
         pytest.skip(f"{ENV_VAR} is not set: no offline MNIST to test against")
     return Path(value)
+
+
+@pytest.fixture
+def smoke_runs(tmp_path, mnist_path, monkeypatch):
+    """``smoke_runs(name="runs", **kwargs)``: a ``Runs`` at the smoke scale on tmp_path/<name>.sqlite."""
+    monkeypatch.setenv(ENV_VAR, str(mnist_path))
+
+    def make(name: str = "runs", **kwargs) -> Runs:
+        return Runs(store=RunStore(tmp_path / f"{name}.sqlite"), scale=SCALES["smoke"], **kwargs)
+
+    return make

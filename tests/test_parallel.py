@@ -16,21 +16,14 @@ from fixtures.data import DatasetError
 from fixtures.models import ModelConfig
 from fixtures.parallel import slowest_first, train_in_workers
 from fixtures.runs import Runs
-from fixtures.scales import SCALES
-from fixtures.store import RunStore
 
 CONFIGS = [ModelConfig("sigmoid", 1), ModelConfig("relu", 0, "adam")]
 
 
 @pytest.fixture
-def smoke_runs(tmp_path, mnist_path, monkeypatch):
-    monkeypatch.setenv("BNCLAIMS_MNIST", str(mnist_path))
-
-    def make(name: str, **kwargs) -> Runs:
-        # The suite's plugin runs this process with one TensorFlow thread, the default.
-        return Runs(store=RunStore(tmp_path / f"{name}.sqlite"), scale=SCALES["smoke"], threads=1, **kwargs)
-
-    return make
+def one_thread_runs(smoke_runs):
+    # The suite's plugin runs this process with one TensorFlow thread, the default.
+    return lambda name, **kwargs: smoke_runs(name, threads=1, **kwargs)
 
 
 def numbers(runs: Runs) -> list[dict]:
@@ -39,8 +32,8 @@ def numbers(runs: Runs) -> list[dict]:
     return [{key: value for key, value in row.items() if key != "epoch_seconds"} for row in rows]
 
 
-def test_workers_train_exactly_what_this_process_trains(smoke_runs):
-    here, pooled = smoke_runs("here"), smoke_runs("pooled")
+def test_workers_train_exactly_what_this_process_trains(one_thread_runs):
+    here, pooled = one_thread_runs("here"), one_thread_runs("pooled")
     train_in_workers(here, CONFIGS, workers=1)
     train_in_workers(pooled, CONFIGS, workers=2)
     assert here.trained == pooled.trained == 4
@@ -49,21 +42,21 @@ def test_workers_train_exactly_what_this_process_trains(smoke_runs):
     assert multiprocessing.active_children() == []
 
 
-def test_only_missing_runs_are_trained_and_fresh_retrains_once(smoke_runs):
-    first = smoke_runs("store")
+def test_only_missing_runs_are_trained_and_fresh_retrains_once(one_thread_runs):
+    first = one_thread_runs("store")
     first.get(CONFIGS[0], 0)
     assert first.missing(CONFIGS) == [(CONFIGS[0], 1), (CONFIGS[1], 0), (CONFIGS[1], 1)]
     train_in_workers(first, CONFIGS, workers=2)
     assert first.missing(CONFIGS) == []
-    assert smoke_runs("store").missing(CONFIGS) == []
-    fresh = smoke_runs("store", fresh=True)
+    assert one_thread_runs("store").missing(CONFIGS) == []
+    fresh = one_thread_runs("store", fresh=True)
     assert len(fresh.missing(CONFIGS)) == 4
     train_in_workers(fresh, CONFIGS, workers=2)
     assert fresh.missing(CONFIGS) == [] and fresh.trained == 4
 
 
-def test_a_failing_worker_stops_the_pool_with_its_error(smoke_runs, tmp_path, monkeypatch):
-    runs = smoke_runs("bad")
+def test_a_failing_worker_stops_the_pool_with_its_error(one_thread_runs, tmp_path, monkeypatch):
+    runs = one_thread_runs("bad")
     monkeypatch.setenv("BNCLAIMS_MNIST", str(tmp_path / "missing.npz"))  # what the workers load
     with pytest.raises(DatasetError, match="no such file"):
         train_in_workers(runs, CONFIGS, workers=2)
@@ -71,8 +64,8 @@ def test_a_failing_worker_stops_the_pool_with_its_error(smoke_runs, tmp_path, mo
     assert len(runs.store) == 0
 
 
-def test_a_killed_worker_breaks_the_pool_and_leaves_no_child(smoke_runs):
-    runs = smoke_runs("killed")
+def test_a_killed_worker_breaks_the_pool_and_leaves_no_child(one_thread_runs):
+    runs = one_thread_runs("killed")
 
     def kill_a_worker():
         while not multiprocessing.active_children():

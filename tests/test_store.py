@@ -16,7 +16,6 @@ import pytest
 from fixtures import runs as runs_module
 from fixtures.models import ModelConfig
 from fixtures.results import RunResult
-from fixtures.runs import Runs
 from fixtures.scales import SCALES
 from fixtures.store import RunStore, StoreError, run_key
 
@@ -116,16 +115,6 @@ def test_sigkill_while_writing_leaves_only_whole_entries(tmp_path):
     for key in keys:
         assert store.get(key) is not None
     assert store.corrupt == []
-
-
-@pytest.fixture
-def smoke_runs(tmp_path, mnist_path, monkeypatch):
-    monkeypatch.setenv("BNCLAIMS_MNIST", str(mnist_path))
-
-    def make(**kwargs):
-        return Runs(store=RunStore(tmp_path / "runs.sqlite"), scale=SCALES["smoke"], **kwargs)
-
-    return make
 
 
 def test_runs_are_trained_once_then_reused_and_fresh_retrains(smoke_runs):
