@@ -1,11 +1,12 @@
-"""The nightly job (``tox -e nightly``): the article scale, its benchmark JSON kept under the
-date, and the report compared with the newest earlier night.
+"""The nightly job (``python -m reports.nightly``, or ``tox -e nightly``): the article scale, its
+benchmark JSON kept under the date, and the report compared with the newest earlier night.
 
-``python -m reports.nightly [--dir reports/nightly] [pytest args...]`` runs
-``pytest claims/ --scale article --benchmark-json <dir>/<date>.json``, then rebuilds
-``<dir>/<date>/index.html`` with a "changes since" section against the newest older
-``<dir>/*.json``. Extra arguments go to pytest (for example ``--benchmark-compare-fail=mean:10%``,
-to let pytest-benchmark fail the night on a speed regression as well).
+``python -m reports.nightly [--dir reports/nightly] [--date YYYY-MM-DD] [--] [pytest args...]``
+creates ``<dir>``, runs ``pytest claims/ --scale article --benchmark-json <dir>/<date>.json``,
+then rebuilds ``<dir>/<date>/index.html`` with a "changes since" section against the newest
+older ``<dir>/*.json``. Extra arguments go to pytest, after the nightly's own, so they win (for
+example ``--scale smoke`` for a quick try, or ``--benchmark-compare-fail=mean:10%`` to let
+pytest-benchmark fail the night on a speed regression as well).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
+from fixtures.outputs import unwritable
 from reports.build import EvidenceError, build_report, load_evidence
 
 
@@ -27,13 +29,33 @@ def previous_night(folder: Path, tonight: Path) -> Path | None:
     return older[-1] if older else None
 
 
+def night_date(value: str) -> str:
+    """``--date`` as YYYY-MM-DD, else ValueError: the file names must sort by date."""
+    return datetime.strptime(value, "%Y-%m-%d").date().isoformat()
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports.nightly", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m reports.nightly", allow_abbrev=False,
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=Path("reports/nightly"), help="where the nights are kept")
+    parser.add_argument("--date", default=date.today().isoformat(),
+                        help="the night's name, YYYY-MM-DD (default today)")
     args, pytest_args = parser.parse_known_args(argv)
-    tonight = args.dir / f"{date.today().isoformat()}.json"
-    out_dir = args.dir / tonight.stem
-    tonight.unlink(missing_ok=True)  # a second run the same day must not report the first's
+    if "--" in pytest_args:  # argparse keeps the separator; pytest would read what follows as paths
+        pytest_args.remove("--")
+    try:
+        night = night_date(args.date)
+    except ValueError:
+        print(f"nightly: bad --date {args.date!r}: expected YYYY-MM-DD", file=sys.stderr)
+        return 2
+    # Before the sweep, not after it: pytest-benchmark does not create the JSON's folder (issue 17).
+    reason = unwritable(args.dir)
+    if reason:
+        print(f"nightly: cannot create {args.dir}: {reason}", file=sys.stderr)
+        return 2
+    tonight = args.dir / f"{night}.json"
+    out_dir = args.dir / night
+    tonight.unlink(missing_ok=True)  # a second run the same night must not report the first's
     status = pytest.main(["claims/", "--scale", "article", f"--benchmark-json={tonight}",
                           f"--report-dir={out_dir}", *pytest_args])
     if not tonight.exists() and (out_dir / "evidence.json").exists():
