@@ -11,12 +11,12 @@ from fixtures.stats import directional
 
 EXPECT = {{"ci": Expectation("refuted", "planted for this test")}} if {expect!r} else {{}}
 CLAIM = Claim(id="Z9", experiment="test", english="a beats b", turkish="-", metric="m", test="t",
-              expected=EXPECT)
+              expected=EXPECT,
+              evaluate=lambda runs: directional({a!r}, {b!r}, alternative="greater", paired=True))
 
 @pytest.mark.claim(CLAIM)
-def test_claim(check_claim):
-    a, b = {a!r}, {b!r}
-    check_claim(CLAIM, directional(a, b, alternative="greater", paired=True), n_seeds=len(a))
+def test_claim(judge):
+    judge(CLAIM)
 """
 HIGH = [1.0, 1.1, 1.2, 1.3, 1.4]
 LOW = [0.0, 0.05, 0.1, 0.2, 0.2]

@@ -1,0 +1,271 @@
+"""The claim layer: validity, family-wise decisions, deciding parts, pinned expectations, margins.
+
+Unit tests use real statistical results on fixed numbers, checked against hand-computed values;
+the pytester tests run claim sessions as a user would, so the exit status is what is checked.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from fixtures.claim import Claim, Expectation, band_around
+from fixtures.comparisons import tightest_margin, tightest_margins
+from fixtures.conjunction import all_of
+from fixtures.decisions import Evaluated, decide
+from fixtures.margins import LEARNT_ACCURACY, log_margin
+from fixtures.models import ModelConfig
+from fixtures.outcomes import deciding_part, finding_change
+from fixtures.results import RunResult
+from fixtures.stats import directional, equivalence
+from fixtures.validity import untestable_reason
+
+B = [0.8, 0.9, 1.0, 0.9, 0.85, 1.05]
+A_P048 = [1.0, 1.3, 0.9, 1.2, 1.1, 1.0]  # paired one-sided p = 0.0478 against B
+A_P034 = [1.0, 1.25, 0.95, 1.2, 1.1, 1.0]  # p = 0.0336
+
+
+def claim(id_, **kwargs) -> Claim:
+    return Claim(id=id_, experiment="test", english="-", turkish="-", metric="m", test="t", **kwargs)
+
+
+def evaluated(id_, result, untestable=None, kind="empirical") -> Evaluated:
+    return Evaluated(claim(id_, kind=kind), result, untestable, (), ())
+
+
+# ---- family-wise decisions ---------------------------------------------------------------
+
+def test_holm_over_the_family_withholds_what_raw_alpha_would_support():
+    family = [evaluated("Z1", directional(A_P048, B, paired=True)),
+              evaluated("Z2", directional(A_P034, B, paired=True))]
+    holm, raw = decide(family, "holm"), decide(family, "per-claim")
+    # Holm, m = 2: 0.0336 x 2 = 0.0671 >= 0.05, so the step-down stops at once.
+    assert holm["Z2"].adjusted_pvalue == pytest.approx(2 * 0.0335528857, rel=1e-6)
+    assert holm["Z1"].adjusted_pvalue == pytest.approx(2 * 0.0335528857, rel=1e-6)  # monotone
+    assert [holm[i].verdict for i in ("Z1", "Z2")] == ["inconclusive", "inconclusive"]
+    assert [raw[i].verdict for i in ("Z1", "Z2")] == ["supported", "supported"]
+    assert raw["Z1"].family_verdict == "inconclusive"  # Holm is shown whatever the rule
+
+
+def test_an_untestable_claim_counts_in_the_family_as_p_one_and_is_never_supported():
+    strong = directional([2.0, 2.1, 2.2, 2.3, 2.4, 2.5], B, paired=True)
+    family = [evaluated("Z1", strong, untestable="untestable at this scale: x"),
+              evaluated("Z2", directional(A_P034, B, paired=True))]
+    decided = decide(family, "holm")
+    assert decided["Z1"].verdict == decided["Z1"].raw_verdict == "untestable"
+    assert decided["Z2"].adjusted_pvalue == pytest.approx(2 * 0.0335528857, rel=1e-6)
+
+
+def test_arithmetic_checks_stay_outside_the_family():
+    tiny = directional([2.0, 2.1, 2.2, 2.3, 2.4, 2.5], B, paired=True)
+    family = [evaluated("Z1", tiny, kind="arithmetic"), evaluated("Z2", directional(A_P034, B, paired=True))]
+    decided = decide(family, "holm")
+    assert decided["Z2"].adjusted_pvalue == pytest.approx(0.0335528857, rel=1e-6)  # family of one
+    assert decided["Z1"].verdict == "supported"
+
+
+# ---- validity -----------------------------------------------------------------------------
+
+def run_with_accuracy(accuracy: float, seed: int = 0) -> RunResult:
+    return RunResult(config=ModelConfig().to_dict(), seed=seed, budget={}, trainer="t",
+                     train_loss=(2.3, 2.2), train_accuracy=(0.1, 0.1), test_loss=(2.3, 2.2),
+                     test_accuracy=(0.1, accuracy), epoch_seconds=(1.0, 1.0))
+
+
+class FakeRuns:
+    def __init__(self, accuracies):
+        self.accuracies = accuracies
+
+    def seeds(self, config):
+        return [run_with_accuracy(a, s) for s, a in enumerate(self.accuracies[config])]
+
+
+@pytest.mark.parametrize("accuracies, stuck", [
+    ((0.9, 0.9), None),
+    ((0.1135, 0.1135), "0.114"),  # one class predicted, as the untrained net at batch 1024
+    ((LEARNT_ACCURACY, LEARNT_ACCURACY), None),  # the line itself counts as learnt
+    ((0.8, 0.19), "0.495"),  # the mean decides
+    ((math.nan, math.nan), "0.100"),  # every seed diverged: counted at chance (fixtures/metrics.py)
+])
+def test_an_arm_below_the_learnt_line_makes_the_claim_untestable(accuracies, stuck):
+    learnt, other = ModelConfig("relu"), ModelConfig()
+    c = claim("Z1", needs=(learnt, other), must_learn=(learnt, other))
+    reason = untestable_reason(c, FakeRuns({learnt: (0.95, 0.96), other: accuracies}))
+    if stuck is None:
+        assert reason is None
+    else:
+        assert other.label in reason and learnt.label not in reason and stuck in reason
+
+
+def test_only_the_declared_arms_must_learn():
+    named, rival = ModelConfig("relu"), ModelConfig()
+    c = claim("Z1", needs=(named, rival), must_learn=(named,))
+    assert untestable_reason(c, FakeRuns({named: (0.9, 0.9), rival: (0.1, 0.1)})) is None
+
+
+def test_must_learn_outside_needs_is_refused():
+    with pytest.raises(ValueError, match="does not need"):
+        claim("Z1", needs=(), must_learn=(ModelConfig(),))
+
+
+# ---- deciding parts and pinned expectations -----------------------------------------------
+
+REFUTED = directional([0.0, 0.1, 0.05, 0.1, 0.0, 0.05], B, paired=True)  # far below: refuted
+SUPPORTED = directional([2.0, 2.1, 2.2, 2.3, 2.4, 2.5], B, paired=True)
+
+
+def test_the_part_with_the_smallest_refutation_p_decides_a_refutation():
+    both = all_of(("good", SUPPORTED), ("bad", REFUTED))
+    assert both.verdict.value == "refuted"
+    name, part = deciding_part(both, "refuted")
+    assert name == "bad" and part is REFUTED
+    assert deciding_part(both, "supported")[0] == "good"  # the headline
+    assert deciding_part(REFUTED, "refuted") == ("", REFUTED)
+
+
+def found(part, name="bad"):
+    low, high = part.confidence_interval()
+    return {"name": name, "difference": part.difference, "ci": [low, high]}
+
+
+def test_a_pinned_expectation_catches_a_moved_effect_and_another_deciding_part():
+    effect = REFUTED.difference
+    low, high = REFUTED.confidence_interval()
+    pinned = Expectation("refuted", "measured", part="bad", effect=effect, band=band_around(low, high))
+    e = evaluated("Z1", all_of(("good", SUPPORTED), ("bad", REFUTED)))
+    assert finding_change(pinned, "refuted", e, found(REFUTED)) == ""
+    moved = {**found(REFUTED), "difference": effect - 3 * (high - low)}
+    assert "left its pinned band" in finding_change(pinned, "refuted", e, moved)
+    assert "decided by part 'good'" in finding_change(pinned, "refuted", e, found(REFUTED, "good"))
+    assert finding_change(pinned, "supported", e, found(SUPPORTED, "good")) == ""  # the verdict fails it
+
+
+def test_band_around_widens_the_ci_by_its_width():
+    assert band_around(0.1, 0.3) == pytest.approx((-0.1, 0.5))
+
+
+# ---- tightest margins ---------------------------------------------------------------------
+
+def test_tightest_margin_of_an_equivalence_is_the_larger_bound_of_its_90_percent_ci():
+    result = equivalence([1.0, 1.02, 0.99, 1.01, 1.0, 1.03], [1.0] * 6, margin=0.1, paired=True)
+    d = np.array([0.0, 0.02, -0.01, 0.01, 0.0, 0.03])
+    from scipy import stats
+    half = stats.t.ppf(0.95, 5) * d.std(ddof=1) / math.sqrt(6)
+    assert tightest_margin(result)["margin"] == pytest.approx(abs(d.mean()) + half, rel=1e-9)
+    assert result.verdict.value == "supported"  # 0.1 is wider than the tightest margin
+
+
+@pytest.mark.parametrize("alternative", ["greater", "less"])
+def test_tightest_margin_of_a_directional_test_is_the_largest_margin_it_clears(alternative):
+    a, b = ([2.0, 2.1, 2.2, 2.3, 2.4, 2.5], B) if alternative == "greater" else (B, [2.0, 2.1, 2.2, 2.3, 2.4, 2.5])
+    margin = tightest_margin(directional(a, b, alternative=alternative, paired=True))["margin"]
+    assert directional(a, b, alternative=alternative, paired=True, margin=margin * 0.999).verdict.value == "supported"
+    assert directional(a, b, alternative=alternative, paired=True, margin=margin * 1.001).verdict.value != "supported"
+
+
+def test_log_ratio_parts_also_give_the_tightest_margin_as_a_ratio():
+    fast, slow = np.log([0.5, 0.52, 0.49, 0.51, 0.5, 0.5]), np.log([1.0] * 6)
+    result = all_of(("mean train loss (log ratio)", directional(fast, slow, alternative="less", paired=True,
+                                                                margin=log_margin(0.8))))
+    ratio = tightest_margins(result)["mean train loss (log ratio)"]
+    assert ratio["declared_ratio"] == pytest.approx(0.8)
+    assert 0.5 < ratio["ratio"] < 0.53  # the fast arm's loss is at most this fraction of the slow one's
+
+
+# ---- claim sessions as a user runs them ------------------------------------------------------
+
+FAMILY = """
+import pytest
+from fixtures.claim import Claim, claim_params
+from fixtures.stats import directional
+
+B = {b!r}
+Z1 = Claim(id="Z1", experiment="t", english="-", turkish="-", metric="m", test="t",
+           evaluate=lambda runs: directional({a1!r}, B, alternative="greater", paired=True))
+Z2 = Claim(id="Z2", experiment="t", english="-", turkish="-", metric="m", test="t",
+           evaluate=lambda runs: directional({a2!r}, B, alternative="greater", paired=True))
+
+@pytest.mark.parametrize("claim", claim_params(Z1, Z2))
+def test_claim(claim, judge):
+    judge(claim)
+"""
+
+
+@pytest.mark.parametrize("rule, outcome", [("holm", {"failed": 2}), ("per-claim", {"passed": 2})])
+def test_the_exit_status_follows_the_family_wise_rule(pytester, tmp_path, rule, outcome):
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+    pytester.makepyfile(test_family=FAMILY.format(a1=A_P048, a2=A_P034, b=B))
+    result = pytester.runpytest(f"--store={tmp_path / 's.sqlite'}", f"--report-dir={tmp_path / 'out'}",
+                                f"--decisions={rule}")
+    result.assert_outcomes(**outcome)
+    result.stdout.fnmatch_lines(["Z1 *", "Z2 *"])
+
+
+UNTESTABLE = """
+import pytest
+from fixtures.claim import Claim, Expectation
+from fixtures.metrics import final_test_accuracy, per_seed
+from fixtures.models import ModelConfig
+from fixtures.stats import directional
+
+NET = ModelConfig("sigmoid", 0)
+Z3 = Claim(id="Z3", experiment="t", english="-", turkish="-", metric="m", test="t",
+           needs=(NET,), must_learn=(NET,), expected={expected},
+           evaluate=lambda runs: directional(per_seed(runs.seeds(NET), final_test_accuracy), [0.0, 0.0],
+                                             alternative="greater", paired=True))
+
+@pytest.mark.claim(Z3)
+@pytest.mark.needs_runs(NET)
+def test_claim(judge):
+    judge(Z3)
+"""
+
+
+@pytest.mark.parametrize("expected, outcome", [
+    ("{}", {"failed": 1}),
+    ('{"smoke": Expectation("untestable", "stuck", part="sigmoid-bn0-sgd-bs128")}', {"xfailed": 1}),
+], ids=["undeclared", "declared"])
+def test_a_claim_over_an_arm_that_did_not_learn_is_untestable(pytester, tmp_path, mnist_path, expected, outcome):
+    """Smoke runs (1,000 images, 2 epochs) of the sigmoid net stay at chance: whatever the test
+    says (here it would support 'accuracy above 0'), the verdict is untestable, with the reason."""
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+    pytester.makepyfile(test_untestable=UNTESTABLE.format(expected=expected))
+    result = pytester.runpytest("--scale=smoke", "--workers=1", f"--store={tmp_path / 's.sqlite'}",
+                                f"--report-dir={tmp_path / 'out'}")
+    result.assert_outcomes(**outcome)
+    result.stdout.fnmatch_lines(["Z3 *untestable*", "*untestable at this scale: not learnt*sigmoid-bn0-sgd-bs128*"])
+
+
+PINNED = """
+import pytest
+from fixtures.claim import Claim, Expectation
+from fixtures.conjunction import all_of
+from fixtures.stats import directional
+
+LOW, HIGH, B = [0.0, 0.1, 0.05, 0.1, 0.0, 0.05], [2.0, 2.1, 2.2, 2.3, 2.4, 2.5], {b!r}
+PIN = Expectation("refuted", "planted", part={part!r}, effect=-0.8667, band={band!r})
+Z4 = Claim(id="Z4", experiment="t", english="-", turkish="-", metric="m", test="t",
+           expected={{"ci": PIN}},
+           evaluate=lambda runs: all_of(("good", directional(HIGH, B, paired=True)),
+                                        ("bad", directional(LOW, B, paired=True))))
+
+@pytest.mark.claim(Z4)
+def test_claim(judge):
+    judge(Z4)
+"""
+
+
+@pytest.mark.parametrize("part, band, outcome", [
+    ("bad", (-1.0, -0.8), {"xfailed": 1}),  # the finding as pinned
+    ("bad", (-0.5, -0.3), {"failed": 1}),  # planted change: the effect moved out of its band
+    ("good", (-1.0, -0.8), {"failed": 1}),  # planted change: another part decides
+], ids=["unchanged", "effect-moved", "driver-changed"])
+def test_an_expected_refutation_whose_finding_changed_fails(pytester, tmp_path, part, band, outcome):
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+    pytester.makepyfile(test_pinned=PINNED.format(b=B, part=part, band=band))
+    result = pytester.runpytest(f"--store={tmp_path / 's.sqlite'}", f"--report-dir={tmp_path / 'out'}")
+    result.assert_outcomes(**outcome)
+    if "failed" in outcome:
+        result.stdout.fnmatch_lines(["*Z4 finding changed*"])
