@@ -1,8 +1,10 @@
-"""``python -m reports build EVIDENCE.json [--out DIR] [--compare PREVIOUS.json]``.
+"""``python -m reports build EVIDENCE.json [--out DIR] [--compare PREVIOUS.json]``,
+``python -m reports table EVIDENCE.json [EVIDENCE2.json ...]``.
 
-Rebuilds the HTML report from a stored evidence.json, or from a pytest-benchmark JSON with the
-evidence under ``"bnclaims"`` (then the D6 timing figure is drawn too), without training anything.
-A file that cannot be read as evidence is a one-line error and exit status 2.
+``build`` rebuilds the HTML report from a stored evidence.json, or from a pytest-benchmark JSON
+with the evidence under ``"bnclaims"`` (then the D6 timing figure is drawn too), without training
+anything. ``table`` prints the README's verdict table (Markdown): one row per claim, one column
+per evidence file. A file that cannot be read as evidence is a one-line error and exit status 2.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reports.build import EvidenceError, build_report, load_evidence
+from reports.build import EvidenceError, build_report, load_evidence, verdict_table
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,12 +25,17 @@ def parser() -> argparse.ArgumentParser:
                        help="folder for index.html (default: the evidence file's folder)")
     build.add_argument("--compare", type=Path, default=None, metavar="PREVIOUS",
                        help="an earlier evidence or benchmark JSON: add a 'changes since' section")
+    table = commands.add_parser("table", help="print the verdict table (Markdown), one column per evidence file")
+    table.add_argument("evidence", type=Path, nargs="+", help="evidence.json or pytest-benchmark JSON files")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command == "table":
+            print(verdict_table([load_evidence(path)[0] for path in args.evidence]), end="")
+            return 0
         evidence, benchmarks = load_evidence(args.evidence)
         previous, previous_benchmarks = load_evidence(args.compare) if args.compare else (None, None)
     except EvidenceError as error:

@@ -6,6 +6,13 @@ schema 1), so a report can be rebuilt, or compared with last night's, without tr
 
 The page is one self-contained file: CSS inline, figures inline SVG, no script, nothing fetched
 from the network (reports are opened from CI artifacts and archives, often offline).
+
+The page says what was found: findings (empirical claims) are counted by verdict (supported,
+refuted, inconclusive, untestable), and apart from that, whether each came out as expected;
+arithmetic checks (claim kind "arithmetic": they hold for any data) are listed in a group of
+their own and not counted among the findings. ``verdict_table`` gives the README's verdict table
+(``python -m reports table``). Evidence files written before the claim layer's issue-13 fields
+(raw_verdict, deciding_part, ...) still render: ``with_defaults`` fills them in.
 """
 
 from __future__ import annotations
@@ -13,19 +20,22 @@ from __future__ import annotations
 import json
 import math
 import os
+import textwrap
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from fixtures.margins import LEARNT_ACCURACY
 from reports import figures
 from reports.compare import Comparison, benchmark_claim, compare
-from reports.formatting import FILTERS
-from reports.metrics import (config_label, final_test_accuracy, final_train_loss, mean_test_accuracy,
-                             mean_train_loss, train_seconds)
+from reports.formatting import FILTERS, interval, signed
+from reports.metrics import (accuracy_difference_error, config_label, final_test_accuracy, final_train_loss,
+                             mean_test_accuracy, mean_train_loss, train_seconds)
 
 SCHEMA = 1
-VERDICTS = ("supported", "refuted", "inconclusive", "expected-fail")
+VERDICTS = ("supported", "refuted", "inconclusive", "untestable")
+ARITHMETIC_TITLE = "Arithmetic checks (hold for any data; checked, not findings)"
 
 # Claims whose evidence is the layer outputs (extras.layers), not the training curves.
 LAYER_OUTPUT_CLAIMS = {"L1"}
@@ -77,17 +87,58 @@ def _evidence_iv(evidence, path: Path) -> None:
         raise EvidenceError(f"{path}: evidence lacks {', '.join(missing)}")
 
 
-def badge(outcome: dict) -> str:
-    """The verdict as the summary shows it: a claim expected not to hold here that did not is an
-    "expected-fail" (a strict xfail in the pytest run), not a surprise."""
-    if outcome["expected"] != "supported" and outcome["verdict"] == outcome["expected"]:
-        return "expected-fail"
-    return outcome["verdict"]
+def with_defaults(outcome: dict) -> dict:
+    """The outcome with every field the report reads, filled in for an evidence file written before
+    issue 13 (no raw_verdict, decisions, deciding_part, ...): its verdict was at the claim's own
+    alpha, and its headline (first) part stands in for the deciding one."""
+    summary = outcome["summary"]
+    filled = {
+        "raw_verdict": outcome["verdict"],
+        "decisions": "per-claim",
+        "family_verdict": "",
+        "adjusted_pvalue": None,
+        "adjusted_refutation_pvalue": None,
+        "unit": "seeds",
+        "untestable": "",
+        "deciding_part": {"name": headline_name(summary), "difference": summary.get("difference"),
+                          "ci": summary.get("confidence_interval")},
+        "tightest": {},
+        "finding_changed": "",
+        **outcome,
+    }
+    filled["claim"] = {"kind": "empirical", "must_learn": [], "validity": "", **outcome["claim"]}
+    return filled
 
 
-def failed(outcome: dict) -> bool:
-    """The claim's test failed: its verdict is not the one declared for this scale."""
-    return outcome["verdict"] != outcome["expected"]
+def as_expected(outcome: dict) -> bool:
+    """The claim came out as declared for this scale (else its test failed): the expected verdict,
+    and, for a pinned expectation, still the same finding."""
+    return outcome["verdict"] == outcome["expected"] and not outcome.get("finding_changed")
+
+
+def is_arithmetic(outcome: dict) -> bool:
+    """An arithmetic check (D5, D6): holds for any data by arithmetic; checked, not a finding."""
+    return outcome["claim"].get("kind", "empirical") == "arithmetic"
+
+
+def stuck_arms(reason: str) -> str:
+    """The arms an untestable reason names (``label accuracy, ...``), or the whole reason."""
+    return reason.rpartition("): ")[2]
+
+
+def find_part(summary: dict, name: str) -> dict | None:
+    """The summary of the top-level part ``name`` ("" names a single test's own summary)."""
+    if not name:
+        return summary
+    return next((part for part_name, part in summary.get("parts", []) if part_name == name), None)
+
+
+def sampling_error(name: str, part: dict | None, test_size) -> float | None:
+    """For an accuracy effect (a part named "... accuracy ..." with both means), the upper bound of
+    its test-set sampling error (``metrics.accuracy_difference_error``); else None."""
+    if part is None or "accuracy" not in name or "mean_a" not in part or "mean_b" not in part:
+        return None
+    return accuracy_difference_error(part["mean_a"], part["mean_b"], test_size)
 
 
 def leaf_parts(summary: dict, prefix: str = "") -> list[tuple[str, dict]]:
@@ -196,18 +247,36 @@ def _figures(outcome: dict, runs_by_label: dict[str, list[dict]], benchmarks) ->
 
 def claim_view(outcome: dict, evidence: dict, benchmarks) -> dict:
     """Everything one claim's section shows."""
+    outcome = with_defaults(outcome)
     runs_by_label = _runs_of(outcome, evidence["runs"])
     summary = outcome["summary"]
+    test_size = evidence["settings"]["scale"].get("test_size")
+    deciding = outcome["deciding_part"]
+    parts = [{"name": name, "part": part, "tightest": outcome["tightest"].get(name),
+              "sampling_error": sampling_error(name, part, test_size)}
+             for name, part in leaf_parts(summary)]
     return {
         "outcome": outcome,
         "claim": outcome["claim"],
         "summary": summary,
-        "badge": badge(outcome),
-        "failed": failed(outcome),
-        "headline": headline_name(summary),
-        "parts": leaf_parts(summary),
+        "as_expected": as_expected(outcome),
+        "arithmetic": is_arithmetic(outcome),
+        "stuck": stuck_arms(outcome["untestable"]),
+        "deciding": deciding,
+        "deciding_error": sampling_error(deciding["name"], find_part(summary, deciding["name"]), test_size),
+        "parts": parts,
         "seed_rows": _seed_rows(runs_by_label),
         "figures": _figures(outcome, runs_by_label, benchmarks),
+    }
+
+
+def tally(views: list[dict]) -> dict:
+    """Counts by verdict (every verdict, zeros too) and how many came out as expected."""
+    return {
+        "n": len(views),
+        "verdicts": {verdict: sum(view["outcome"]["verdict"] == verdict for view in views) for verdict in VERDICTS},
+        "as_expected": sum(view["as_expected"] for view in views),
+        "not_as_expected": [view["claim"]["id"] for view in views if not view["as_expected"]],
     }
 
 
@@ -244,7 +313,8 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
     environment.filters.update(FILTERS)
     outcomes = sorted(evidence["outcomes"], key=lambda o: o["claim"]["id"])
     claims = [claim_view(outcome, evidence, benchmarks) for outcome in outcomes]
-    counts = {verdict: sum(view["badge"] == verdict for view in claims) for verdict in VERDICTS}
+    findings = [view for view in claims if not view["arithmetic"]]
+    checks = [view for view in claims if view["arithmetic"]]
     comparison: Comparison | None = None
     if previous is not None:
         comparison = compare(evidence, previous, benchmarks=benchmarks,
@@ -252,9 +322,12 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
     return environment.get_template("report.html.j2").render(
         environment_info=evidence["environment"],
         settings=evidence["settings"],
-        claims=claims,
-        counts=counts,
-        n_failed=sum(view["failed"] for view in claims),
+        groups=[group for group in (
+            {"id": "findings", "title": "Findings", "views": findings, "tally": tally(findings)},
+            {"id": "arithmetic", "title": ARITHMETIC_TITLE, "views": checks, "tally": tally(checks)},
+        ) if group["views"]],
+        rules=sorted({view["outcome"]["decisions"] for view in claims}),
+        learnt_accuracy=LEARNT_ACCURACY,
         comparison=comparison,
         cost=training_cost(evidence),
         benchmark_seconds=_benchmark_seconds(benchmarks),
@@ -277,3 +350,32 @@ def build_report(evidence: dict, out_dir: Path, *, benchmarks: list[dict] | None
     temporary.write_text(page, encoding="utf-8")
     os.replace(temporary, path)
     return path
+
+
+def verdict_cell(outcome: dict) -> str:
+    """One claim's verdict as the README's table gives it: the verdict, with the deciding part's
+    effect and 95% CI when refuted, or the arms that did not learn when untestable."""
+    outcome = with_defaults(outcome)
+    verdict = outcome["verdict"]
+    if verdict == "refuted":
+        part = outcome["deciding_part"]
+        name = f"{part['name']} " if part["name"] else ""
+        return f"**refuted**: {name}{signed(part['difference'])} {interval(part['ci'])}"
+    if verdict == "untestable":
+        return f"untestable: {stuck_arms(outcome['untestable'])}"
+    return verdict
+
+
+def verdict_table(evidences: list[dict]) -> str:
+    """A Markdown table of the verdicts, one row per claim and one column per evidence (headed by
+    its scale and seeds), as in the README; arithmetic checks are marked so."""
+    columns = [f"{e['settings']['scale_label']} ({len(e['settings']['scale']['seeds'])} seeds)" for e in evidences]
+    by_id = [{o["claim"]["id"]: o for o in e["outcomes"]} for e in evidences]
+    lines = ["| " + " | ".join(["id", "claim (short)", *columns]) + " |", "|" + " --- |" * (len(columns) + 2)]
+    for claim_id in sorted(set().union(*by_id)):
+        outcome = next(outcomes[claim_id] for outcomes in by_id if claim_id in outcomes)
+        label = f"{claim_id} (arithmetic)" if is_arithmetic(outcome) else claim_id
+        cells = [label, textwrap.shorten(outcome["claim"]["english"], 60, placeholder="\u2026"),
+                 *(verdict_cell(outcomes[claim_id]) if claim_id in outcomes else "\u2013" for outcomes in by_id)]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -62,6 +62,7 @@ class Comparison:
     shifts: list[Shift]  # every number compared, moved or not
     new_claims: list[str] = field(default_factory=list)
     dropped_claims: list[str] = field(default_factory=list)
+    own_alpha: bool = False  # the runs decided by different rules: verdicts compared at each claim's alpha
 
     @property
     def moved(self) -> list[Shift]:
@@ -131,14 +132,37 @@ def _timing_shifts(benchmarks, previous_benchmarks, claim_ids, alpha: float) -> 
     return shifts
 
 
+def same_scale(before: dict, after: dict) -> bool:
+    """The two runs' scale settings agree; a setting one of them lacks (an older evidence file,
+    written before the setting existed) counts as off: None, False and "" are alike."""
+    def setting(scale: dict, key: str):
+        value = scale.get(key)
+        return None if value is None or value is False or value == "" else value
+
+    return all(setting(before, key) == setting(after, key) for key in before.keys() | after.keys())
+
+
+def _rule(outcome: dict) -> str:
+    return outcome.get("decisions", "per-claim")
+
+
+def verdicts_to_compare(before: dict, after: dict) -> tuple[str, str]:
+    """The two outcomes' verdicts under one rule: the session's verdicts when both runs decided by
+    the same rule, else both at the claim's own alpha (an evidence file from before issue 13 has
+    no ``decisions``: its verdict was the claim's own, and so is its ``raw_verdict`` here)."""
+    if _rule(before) == _rule(after):
+        return before["verdict"], after["verdict"]
+    return before.get("raw_verdict") or before["verdict"], after.get("raw_verdict") or after["verdict"]
+
+
 def compare(current: dict, previous: dict, *, benchmarks: list[dict] | None = None,
             previous_benchmarks: list[dict] | None = None, alpha: float = STRICT_ALPHA) -> Comparison:
     """Compare this run's evidence (and benchmarks) with a previous run's."""
     before = {o["claim"]["id"]: o for o in previous["outcomes"]}
     after = {o["claim"]["id"]: o for o in current["outcomes"]}
-    changes = [VerdictChange(claim_id, before[claim_id]["verdict"], outcome["verdict"])
-               for claim_id, outcome in after.items()
-               if claim_id in before and before[claim_id]["verdict"] != outcome["verdict"]]
+    pairs = {claim_id: verdicts_to_compare(before[claim_id], outcome)
+             for claim_id, outcome in after.items() if claim_id in before}
+    changes = [VerdictChange(claim_id, old, new) for claim_id, (old, new) in pairs.items() if old != new]
 
     shifts = []
     claims_by_label = _claims_by_label(current)
@@ -158,10 +182,12 @@ def compare(current: dict, previous: dict, *, benchmarks: list[dict] | None = No
         previous_date=previous.get("environment", {}).get("date"),
         previous_commit=previous.get("environment", {}).get("git_commit"),
         previous_scale=previous_settings.get("scale_label"),
-        same_scale=previous_settings.get("scale") == current.get("settings", {}).get("scale"),
+        same_scale=same_scale(previous_settings.get("scale") or {}, current.get("settings", {}).get("scale") or {}),
         alpha=alpha,
         verdict_changes=changes,
         shifts=shifts,
         new_claims=sorted(set(after) - set(before)),
+        own_alpha=any(_rule(before[claim_id]) != _rule(outcome) for claim_id, outcome in after.items()
+                      if claim_id in before),
         dropped_claims=sorted(set(before) - set(after)),
     )

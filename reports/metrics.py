@@ -5,6 +5,9 @@ per-run values behind them, computed by the suite's own ``fixtures/metrics.py`` 
 TensorFlow): "speed" is the mean training loss over the epochs, "effect" the test accuracy after
 the last epoch, and a diverged run counts at the worst value there as in the claims' tests.
 
+``accuracy_difference_error`` bounds the test-set sampling error of an accuracy effect, which
+the claims' seed-to-seed intervals leave out.
+
 A run here is one RunResult dict from the evidence's ``runs`` (one configuration, one seed).
 """
 
@@ -88,3 +91,22 @@ def mean_band(values: np.ndarray, *, confidence_level: float = 0.95) -> tuple[np
             standard_error = column.std(ddof=1) / math.sqrt(len(column))
             low[j], high[j] = t_interval(mean[j], standard_error, len(column) - 1, confidence_level)
     return mean, low, high
+
+
+def accuracy_difference_error(accuracy_a: float, accuracy_b: float, test_size: int) -> float:
+    """An upper bound on the test-set sampling error (standard error) of a difference of accuracies.
+
+    ``sqrt(pa (1 - pa) / n + pb (1 - pb) / n)`` with ``n = test_size``: each accuracy is a share of
+    n test images, so it estimates the accuracy on the population of such images with binomial
+    standard error ``sqrt(p (1 - p) / n)``. The seed-to-seed CI of a claim does not contain this
+    error: every seed is scored on the same test images. Both accuracies are measured on those same
+    images, so their errors are positively correlated and the difference's error is no larger than
+    the independent sum computed here: read the value as "at most". NaN for an accuracy outside
+    [0, 1] (or not finite) or a test size below 1.
+    """
+    accuracies = (accuracy_a, accuracy_b)
+    if not all(isinstance(p, (int, float)) and 0 <= p <= 1 for p in accuracies):
+        return math.nan
+    if not (isinstance(test_size, (int, float)) and test_size >= 1):
+        return math.nan
+    return math.sqrt(sum(p * (1 - p) for p in accuracies) / test_size)

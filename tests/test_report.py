@@ -1,4 +1,5 @@
-"""The HTML evidence report (``reports/``): content, self-containment, the CLI, the nightly comparison.
+"""The HTML evidence report (``reports/``): content, self-containment, the CLI (``build``, ``table``),
+the nightly comparison.
 
 Everything is built from a small real smoke-scale evidence file (``tests/data/``, made by
 ``tests/data/trim.py``); nothing trains. The page is built once per module; the browser test
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
 import shutil
@@ -23,15 +25,16 @@ from markupsafe import escape
 from scipy import stats
 
 from reports import EvidenceError, build_report, compare, load_evidence
-from reports.build import badge, failed, render
-from reports.compare import welch_pvalue
+from reports.build import ARITHMETIC_TITLE, as_expected, render, verdict_cell, verdict_table
+from reports.compare import same_scale, welch_pvalue
 from reports.formatting import interval, number, pvalue, signed
-from reports.metrics import final_test_accuracy, mean_train_loss
+from reports.metrics import accuracy_difference_error, final_test_accuracy, mean_train_loss
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parents[1]
 
 CLAIM_IDS = [o["claim"]["id"] for o in json.loads((DATA / "evidence.json").read_text())["outcomes"]]
+ARITHMETIC = ["D5", "D6"]  # claim kind "arithmetic" in the fixture
 
 # The figures each claim's section must show, by their titles (the backing figure first).
 FIGURES = {
@@ -102,7 +105,16 @@ def test_each_claim_has_its_section_with_words_numbers_and_a_figure(page, eviden
         assert str(escape(text)) in section
     assert f"<dt>alpha</dt><dd>{claim['alpha']}</dd>" in section
     assert f'Verdict <span class="badge {outcome["verdict"]}">' in section
-    assert f'<span class="adjusted-p">{pvalue(outcome["adjusted_pvalue"])}</span>' in section
+    if claim["kind"] == "empirical":
+        assert f'<span class="raw-verdict"><span class="badge {outcome["raw_verdict"]}">' in section
+        assert f'<span class="family-verdict"><span class="badge {outcome["family_verdict"]}">' in section
+        assert f'<span class="adjusted-p">{pvalue(outcome["adjusted_pvalue"])}</span>' in section
+    else:
+        assert "adjusted-p" not in section and "outside the Holm family" in section
+    deciding = outcome["deciding_part"]
+    assert (f'<span class="effect">{signed(deciding["difference"])}</span>, 95% CI {interval(deciding["ci"])}'
+            in section)
+    assert f'n = <span class="n">{outcome["n_seeds"]} {outcome["unit"]}</span>' in section
     assert signed(summary["difference"]) in section
     assert interval(summary["confidence_interval"]) in section
     assert "<svg" in section
@@ -116,18 +128,157 @@ def test_each_claim_shows_its_backing_figures(page, claim_id):
     assert section.count("<svg") == len(FIGURES[claim_id])
 
 
-def test_summary_lists_every_claim_with_badge_holm_p_and_counts(page, evidence):
-    summary = page[page.index('<section id="summary">'):page.index("</section>")]
+def summary_of(page: str) -> str:
+    return page[page.index('<section id="summary">'):page.index("</section>")]
+
+
+def test_summary_lists_every_claim_with_verdict_as_expected_holm_p_and_n(page, evidence):
+    summary = summary_of(page)
     for outcome in evidence["outcomes"]:
         row = re.search(rf'<tr id="summary-{outcome["claim"]["id"]}">(.*?)</tr>', summary, re.S).group(1)
-        assert f'<span class="badge {badge(outcome)}">' in row
+        assert f'<span class="badge {outcome["verdict"]}">' in row
+        mark = "yes" if as_expected(outcome) else "no"
+        assert f'<td class="as-expected {mark}">{mark}' in row
+        assert f'<span class="note">(expected {outcome["expected"]})</span>' in row
         assert pvalue(outcome["adjusted_pvalue"]) in row
-        assert f'<td class="num">{outcome["n_seeds"]}</td>' in row
-    n_supported = sum(o["verdict"] == "supported" for o in evidence["outcomes"])
-    assert f'<span class="badge supported">supported</span> {n_supported}</span>' in summary
+        assert f'<td class="num">{outcome["n_seeds"]} {outcome["unit"]}</td>' in row
     assert "Scale <b>smoke</b>" in page
-    # The format itself, pinned once: D6's Holm-adjusted p in this fixture.
-    assert '<span class="adjusted-p">1.49e-06</span>' in claim_section(page, "D6")
+    assert "expected-fail" not in page
+    # The formats themselves, pinned once: D6 (timed: rounds) and A1's untestable row.
+    d6 = re.search(r'<tr id="summary-D6">(.*?)</tr>', summary, re.S).group(1)
+    assert '<td class="num">9.94e-08</td>' in d6 and '<td class="num">6 rounds</td>' in d6
+    a1 = re.search(r'<tr id="summary-A1">(.*?)</tr>', summary, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", a1).count("not learnt: sigmoid-bn1-sgd-bs128 0.126, sigmoid-bn0-sgd-bs128 0.126") == 1
+
+
+def counts_line(page: str, group: str) -> list[str]:
+    line = re.search(rf'<p class="counts" id="counts-{group}">(.*?)</p>', page, re.S).group(1)
+    return re.sub(r"<[^>]+>", " ", line).split()
+
+
+def tally_line(page: str, group: str) -> str:
+    text = re.search(rf'<p class="tally" id="tally-{group}">(.*?)</p>', page, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", "", text).split())
+
+
+def test_summary_counts_findings_by_verdict_and_arithmetic_checks_apart(page):
+    # The fixture (smoke): 12 findings untestable, B2 inconclusive; arithmetic D5 inconclusive, D6 supported.
+    assert counts_line(page, "findings") == ["supported", "0", "refuted", "0", "inconclusive", "1", "untestable", "12"]
+    assert counts_line(page, "arithmetic") == ["supported", "1", "refuted", "0", "inconclusive", "1", "untestable", "0"]
+    assert tally_line(page, "findings").startswith(
+        "As expected: 0 of 13; not as expected (their tests failed): A1, A2,")
+    assert tally_line(page, "arithmetic") == "As expected: 1 of 2; not as expected (their tests failed): D5."
+    arithmetic = page[page.index(f'<h3 id="summary-arithmetic">{ARITHMETIC_TITLE}</h3>'):page.index("</section>")]
+    findings = page[page.index('<h3 id="summary-findings">'):page.index('<h3 id="summary-arithmetic">')]
+    for claim_id in CLAIM_IDS:
+        inside, outside = (arithmetic, findings) if claim_id in ARITHMETIC else (findings, arithmetic)
+        assert f'<tr id="summary-{claim_id}">' in inside and f'<tr id="summary-{claim_id}">' not in outside
+    # The sections are grouped the same way, arithmetic checks last under their own title.
+    heading = page.index(f'<h2 class="group" id="arithmetic">{ARITHMETIC_TITLE}</h2>')
+    assert all((page.index(f'id="claim-{claim_id}"') > heading) == (claim_id in ARITHMETIC) for claim_id in CLAIM_IDS)
+
+
+def planted(evidence: dict) -> dict:
+    """The fixture with real-looking findings planted: A1 refuted as expected, C1 supported, D3
+    refuted though expected supported, B2 refuted as expected but by another part (finding changed)."""
+    planted = copy.deepcopy(evidence)
+    for claim_id, verdict, expected in [("A1", "refuted", "refuted"), ("C1", "supported", "supported"),
+                                        ("D3", "refuted", "supported"), ("B2", "refuted", "refuted")]:
+        outcome = outcome_of(planted, claim_id)
+        outcome.update(verdict=verdict, raw_verdict=verdict, family_verdict=verdict, expected=expected,
+                       untestable="")
+    outcome_of(planted, "B2")["finding_changed"] = "decided by part 'bn1 vs bn4', pinned to 'bn1 vs bn2'"
+    return planted
+
+
+def test_summary_counts_real_verdicts_and_marks_as_expected_apart(evidence):
+    page = render(planted(evidence))
+    assert counts_line(page, "findings") == ["supported", "1", "refuted", "3", "inconclusive", "0", "untestable", "9"]
+    tally = tally_line(page, "findings")
+    assert tally.startswith(
+        "As expected: 2 of 13; not as expected (their tests failed): A2, A3, B1, B2, C2, D1, D2, D3,")
+    summary = summary_of(page)
+    a1 = re.search(r'<tr id="summary-A1">(.*?)</tr>', summary, re.S).group(1)
+    assert '<span class="badge refuted">refuted</span>' in a1 and '<td class="as-expected yes">yes' in a1
+    b2 = re.search(r'<tr id="summary-B2">(.*?)</tr>', summary, re.S).group(1)
+    assert ('<td class="as-expected no">no<br><span class="note">(expected refuted)</span>'
+            '<br><span class="note">finding changed</span>') in b2
+    assert ('<p class="finding-changed">Finding changed: decided by part &#39;bn1 vs bn4&#39;, pinned to '
+            '&#39;bn1 vs bn2&#39;</p>') in claim_section(page, "B2")
+    assert ".failed, .finding-changed { color: #a40e26" in page  # in red
+
+
+def test_as_expected_needs_the_verdict_and_an_unchanged_finding(evidence):
+    outcome = copy.deepcopy(outcome_of(evidence, "A1"))  # untestable, expected supported at smoke
+    assert not as_expected(outcome)
+    outcome["expected"] = "untestable"
+    assert as_expected(outcome)
+    outcome["finding_changed"] = "expected L1 not to have learnt; ..."
+    assert not as_expected(outcome)
+
+
+def test_untestable_claim_shows_its_reason_validity_and_arms(page, evidence):
+    outcome = outcome_of(evidence, "A1")
+    section = claim_section(page, "A1")
+    reason = re.search(r'<p class="untestable-reason">(.*?)</p>', section, re.S).group(1)
+    assert outcome["untestable"] and str(escape(outcome["untestable"])) in reason
+    assert str(escape(outcome["claim"]["validity"])) in reason
+    must_learn = re.search(r'<dd class="must-learn">(.*?)</dd>', section, re.S).group(1)
+    assert must_learn.startswith(", ".join(outcome["claim"]["must_learn"]) + ": ")
+    assert '<span class="badge untestable">untestable</span>' in section
+    assert ".badge.untestable {" in page  # its own colour
+    assert '<p class="untestable-reason">' not in claim_section(page, "B2")  # B2 is testable
+
+
+def test_section_gives_rule_deciding_part_and_tightest_margins(page, evidence):
+    section = claim_section(page, "A1")
+    assert '<b class="rule">Holm over the session&#39;s empirical claims</b>' in section
+    assert "Deciding part: <b>mean train loss (log ratio)</b>" in section
+    rows = re.findall(r"<tr>(.*?)</tr>", re.search(r'<table class="parts">(.*?)</table>', section, re.S).group(1), re.S)
+    loss = next(row for row in rows if "mean train loss (log ratio)" in row)
+    tightest = outcome_of(evidence, "A1")["tightest"]["mean train loss (log ratio)"]
+    declared = f'&times;{number(0.8)} <span class="note">(log {number(tightest["declared"], 3)})'
+    assert f'<td class="num declared-margin">{declared}' in loss
+    assert f'<td class="num tightest">&times;{number(tightest["ratio"])} ' in loss
+    accuracy = next(row for row in rows if "mean test accuracy" in row)
+    assert f'<td class="num declared-margin">{number(0.02)}</td>' in accuracy
+    supported = number(outcome_of(evidence, "A1")["tightest"]["mean test accuracy"]["margin"])
+    assert f'<td class="num tightest">{supported}</td>' in accuracy
+
+
+def test_accuracy_effects_show_their_test_set_sampling_error(page, evidence):
+    section = claim_section(page, "A1")
+    part = dict(outcome_of(evidence, "A1")["summary"]["parts"])["mean test accuracy"]
+    bound = accuracy_difference_error(part["mean_a"], part["mean_b"], evidence["settings"]["scale"]["test_size"])
+    rows = re.findall(r"<tr>(.*?)</tr>", re.search(r'<table class="parts">(.*?)</table>', section, re.S).group(1), re.S)
+    accuracy = next(row for row in rows if "mean test accuracy" in row)
+    assert f'<td class="num sampling-error">&plusmn;{number(bound, 2)}</td>' in accuracy
+    assert '<td class="num sampling-error">&ndash;</td>' in next(r for r in rows if "mean train loss" in r)
+    assert "test-set sampling error at most" not in section  # A1's deciding part is its loss
+    # A deciding accuracy part carries it beside its effect too.
+    moved = copy.deepcopy(evidence)
+    outcome = outcome_of(moved, "A1")
+    outcome["deciding_part"] = {"name": "mean test accuracy", "difference": part["difference"],
+                                "ci": part["confidence_interval"]}
+    deciding = claim_section(render({**moved, "outcomes": [outcome]}), "A1")
+    assert f'test-set sampling error at most <span class="sampling-error">&plusmn;{number(bound, 2)}</span>' in deciding
+
+
+def test_accuracy_difference_error_is_an_upper_bound_for_a_shared_test_set():
+    assert accuracy_difference_error(0.9, 0.8, 1000) == pytest.approx(math.sqrt((0.09 + 0.16) / 1000))
+    assert accuracy_difference_error(1.0, 0.0, 50) == 0.0
+    for bad in [(float("nan"), 0.5, 100), (1.2, 0.5, 100), (0.5, 0.5, 0), (0.5, 0.5, None)]:
+        assert math.isnan(accuracy_difference_error(*bad))
+    # Two models scored on the same images (correct on the easy ones alike): the spread of the
+    # difference over many test sets stays under the bound, well under it when they agree.
+    rng = np.random.default_rng(0)
+    n, draws = 500, 2000
+    easiness = rng.uniform(size=(draws, n))
+    correct_a, correct_b = easiness < 0.9, easiness < 0.8
+    differences = correct_a.mean(axis=1) - correct_b.mean(axis=1)
+    assert differences.std() < 0.7 * accuracy_difference_error(0.9, 0.8, n)
+    independent = (rng.uniform(size=(draws, n)) < 0.9).mean(axis=1) - (rng.uniform(size=(draws, n)) < 0.8).mean(axis=1)
+    assert independent.std() == pytest.approx(accuracy_difference_error(0.9, 0.8, n), rel=0.1)
 
 
 def test_per_seed_table_gives_final_accuracy_and_mean_loss_per_config_and_seed(page, evidence):
@@ -149,12 +300,37 @@ def test_environment_and_training_cost(page, evidence):
     assert f"{n_runs} training runs of {len(evidence['runs'])} configurations" in page
 
 
-def test_expected_failure_shows_as_expected_fail_not_as_failure(evidence):
-    outcome = copy.deepcopy(outcome_of(evidence, "A1"))  # refuted in the fixture
-    outcome["expected"] = "refuted"
-    assert (badge(outcome), failed(outcome)) == ("expected-fail", False)
-    outcome["verdict"] = "supported"  # a strict xfail that passed: the test failed
-    assert (badge(outcome), failed(outcome)) == ("supported", True)
+def old_schema(evidence: dict) -> dict:
+    """The evidence as a file written before issue 13 reads: none of the new outcome fields."""
+    old = copy.deepcopy(evidence)
+    for outcome in old["outcomes"]:
+        for key in ("raw_verdict", "decisions", "unit", "untestable", "deciding_part", "tightest",
+                    "finding_changed", "adjusted_refutation_pvalue"):
+            del outcome[key]
+        for key in ("kind", "must_learn", "validity"):
+            del outcome["claim"][key]
+        outcome["verdict"] = outcome["verdict"].replace("untestable", "inconclusive")
+    return old
+
+
+def test_an_older_evidence_file_still_renders_and_compares(evidence):
+    old = old_schema(evidence)
+    page = render(old, previous=evidence)
+    assert ARITHMETIC_TITLE not in page and "Arithmetic checks hold" not in page  # no kinds: all findings
+    assert counts_line(page, "findings") == ["supported", "1", "refuted", "0", "inconclusive", "14", "untestable", "0"]
+    assert "Deciding part: <b>mean train loss (log ratio)</b>" in claim_section(page, "A1")  # the headline part
+    # Decided by different rules: the new file's verdicts at each claim's own alpha are compared.
+    comparison = compare(evidence, old)
+    assert comparison.own_alpha
+    changed = {c.claim_id: (c.before, c.after) for c in comparison.verdict_changes}
+    assert changed["A1"] == ("inconclusive", "untestable") and "D6" not in changed
+
+
+def test_scales_agree_when_only_a_newer_setting_is_missing():
+    old = {"name": "smoke", "epochs": 2, "seeds": [0, 1], "overrides": ""}
+    assert same_scale(old, {**old, "resample": False, "timed_size": None})
+    assert not same_scale(old, {**old, "resample": True})
+    assert not same_scale(old, {**old, "epochs": 3})
 
 
 # --- self-contained --------------------------------------------------------------------------------
@@ -224,6 +400,48 @@ def test_cli_gives_one_line_and_status_2_for_a_bad_file(tmp_path, content):
     assert not (tmp_path / "out").exists()
 
 
+def test_verdict_cells_say_what_decided(evidence):
+    planted_evidence = planted(evidence)
+    assert verdict_cell(outcome_of(planted_evidence, "C1")) == "supported"
+    d3 = outcome_of(planted_evidence, "D3")["deciding_part"]
+    assert d3["name"] == "batch 4" and interval(d3["ci"]) == "[+0.519, +0.532]"
+    assert verdict_cell(outcome_of(planted_evidence, "D3")) == (
+        f"**refuted**: batch 4 {signed(d3['difference'])} [+0.519, +0.532]")
+    assert verdict_cell(outcome_of(evidence, "A2")) == "untestable: relu-bn0-sgd-bs128 0.472"
+    assert verdict_cell(outcome_of(evidence, "B2")) == "inconclusive"
+
+
+def test_cli_table_prints_one_row_per_claim_and_one_column_per_evidence(tmp_path, evidence):
+    smoke = tmp_path / "smoke.json"
+    smoke.write_text(json.dumps(evidence))
+    ci = planted(evidence)
+    ci["settings"]["scale_label"] = "ci"
+    ci["settings"]["scale"]["seeds"] = list(range(6))
+    ci["outcomes"] = [o for o in ci["outcomes"] if o["claim"]["id"] != "L1"]  # a claim the ci run lacks
+    ci_path = tmp_path / "ci.json"
+    ci_path.write_text(json.dumps(ci))
+    result = run_cli("table", str(ci_path), str(smoke))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["| id | claim (short) | ci (6 seeds) | smoke (2 seeds) |", "| --- | --- | --- | --- |"]
+    assert len(lines) == 2 + len(CLAIM_IDS)
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in lines[2:]}
+    assert rows["A1"] == ("| A1 | With sigmoid hidden units, adding just one BN layer makes\u2026 | "
+                          "**refuted**: mean train loss (log ratio) -0.00136 [-0.0125, +0.00974] | "
+                          "untestable: sigmoid-bn1-sgd-bs128 0.126, sigmoid-bn0-sgd-bs128 0.126 |")
+    assert rows["C1"].endswith("| supported | untestable: sigmoid-bn1-sgd-bs128 0.126 |")
+    assert rows["L1"].endswith("| \u2013 | untestable: sigmoid-bn1-sgd-bs128 0.126, sigmoid-bn0-sgd-bs128 0.126 |")
+    assert rows["D6 (arithmetic)"].endswith("| supported | supported |") and "D5 (arithmetic)" in rows
+    assert all(len(row.split(" | ")[1]) <= 60 for row in rows.values())
+    assert verdict_table([ci, evidence]) == result.stdout
+
+
+def test_cli_table_refuses_a_bad_file_in_one_line(tmp_path):
+    result = run_cli("table", str(tmp_path / "missing.json"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == f"python -m reports: error: {tmp_path / 'missing.json'}: no such file"
+
+
 # --- the nightly comparison ------------------------------------------------------------------------
 
 def test_welch_pvalue_agrees_with_scipy_and_handles_no_spread():
@@ -246,7 +464,7 @@ def test_an_unchanged_run_changes_nothing(evidence, benchmarks):
 def modified_previous(evidence: dict, benchmarks: list[dict]) -> tuple[dict, list[dict]]:
     """A "last night" that differs from the fixture in one verdict, one config's losses, one timing."""
     previous, previous_benchmarks = copy.deepcopy(evidence), copy.deepcopy(benchmarks)
-    outcome_of(previous, "A3")["verdict"] = "refuted"  # supported in the fixture
+    outcome_of(previous, "A3")["verdict"] = "refuted"  # untestable in the fixture
     for run in previous["runs"]["sigmoid-bn0-sgd-bs128"]:
         run["train_loss"] = [loss + 5.0 for loss in run["train_loss"]]
     d6 = next(b for b in previous_benchmarks if b["name"].startswith("test_d6_"))
@@ -258,7 +476,8 @@ def modified_previous(evidence: dict, benchmarks: list[dict]) -> tuple[dict, lis
 def test_comparison_lists_the_changed_verdict_and_the_moved_numbers_only(evidence, benchmarks):
     previous, previous_benchmarks = modified_previous(evidence, benchmarks)
     comparison = compare(evidence, previous, benchmarks=benchmarks, previous_benchmarks=previous_benchmarks)
-    assert [(c.claim_id, c.before, c.after) for c in comparison.verdict_changes] == [("A3", "refuted", "supported")]
+    assert [(c.claim_id, c.before, c.after) for c in comparison.verdict_changes] == [("A3", "refuted", "untestable")]
+    assert not comparison.own_alpha
     moved = {(shift.subject, shift.metric): shift for shift in comparison.moved}
     assert set(moved) == {("sigmoid-bn0-sgd-bs128", "mean training loss"), ("bn1 batch 4", "epoch seconds")}
     loss = moved["sigmoid-bn0-sgd-bs128", "mean training loss"]

@@ -1,9 +1,11 @@
 """Make the report tests' fixtures from a real smoke-scale run (kept small: well under 300 KB).
 
     python tests/data/trim.py reports/out/benchmark.json
+    python tests/data/trim.py reports/out/evidence.json
 
-reads a pytest-benchmark JSON written by ``pytest claims/ --scale smoke --benchmark-json FILE``
-and writes ``evidence.json`` (the "bnclaims" evidence) and ``benchmarks.json`` (the benchmark
+reads a pytest-benchmark JSON written by ``pytest claims/ --scale smoke --benchmark-json FILE``,
+or the ``evidence.json`` of a report folder (``--report-dir``) with its ``benchmarks.json`` beside
+it, and writes ``evidence.json`` (the "bnclaims" evidence) and ``benchmarks.json`` (the benchmark
 list) beside this file. Floats are rounded to 6 significant digits and the layer histograms are
 kept only for the runs the L1 figure draws; everything else is as the suite wrote it.
 """
@@ -31,6 +33,9 @@ def rounded(value):
 
 def main(path: str) -> None:
     data = json.loads(Path(path).read_text())
+    if "bnclaims" not in data:  # a report folder's evidence.json, its benchmarks beside it
+        benchmarks = json.loads((Path(path).parent / "benchmarks.json").read_text())["benchmarks"]
+        data = {"bnclaims": data, "benchmarks": benchmarks}
     evidence = rounded(data["bnclaims"])
     for label, runs in evidence["runs"].items():
         if label not in HISTOGRAM_RUNS:
