@@ -1,0 +1,57 @@
+"""Print the ``Expectation`` a claim's measured outcome pins, as Python to paste into claims/.
+
+``python -m reports.expectations reports/out/evidence.json`` prints, for each claim whose verdict
+is not "supported", an ``Expectation(...)`` with the verdict, a reason written from the numbers,
+the deciding part and its effect with the band around its 95% CI (``fixtures.claim.band_around``).
+So the expected verdicts in claims/ are copied from a run's evidence, never typed from memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reports.build import EvidenceError, load_evidence
+
+
+def expectation_source(outcome: dict, date: str) -> str | None:
+    """The ``Expectation(...)`` source for one outcome, or None when it was supported."""
+    verdict = outcome["verdict"]
+    if verdict == "supported":
+        return None
+    n = f"{outcome['n_seeds']} {outcome.get('unit', 'seeds')}"
+    if verdict == "untestable":
+        stuck = outcome["untestable"].split(": ")[-1]
+        first = stuck.split(",")[0].split()[0]
+        reason = f"measured {date}, {n}: {outcome['untestable']}"
+        return f"Expectation({verdict!r}, {reason!r}, part={first!r})"
+    part = outcome["deciding_part"]
+    low, high = part["ci"]
+    name = part["name"] or "effect"
+    reason = (f"measured {date}, {n}: {verdict}, decided by {name}: difference "
+              f"{part['difference']:+.4g} (95% CI [{low:+.4g}, {high:+.4g}])")
+    return (f"Expectation({verdict!r}, {reason!r}, part={part['name']!r}, "
+            f"effect={part['difference']:.6g}, band=band_around({low:.6g}, {high:.6g}))")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reports.expectations", description=__doc__.splitlines()[0])
+    parser.add_argument("evidence", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        evidence, _ = load_evidence(args.evidence)
+    except EvidenceError as error:
+        print(f"expectations: {error}", file=sys.stderr)
+        return 2
+    scale = evidence["settings"]["scale"]["name"]
+    date = evidence["environment"]["date"][:10]
+    for outcome in evidence["outcomes"]:
+        source = expectation_source(outcome, date)
+        if source:
+            print(f"{outcome['claim']['id']}: {scale!r}: {source},")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
