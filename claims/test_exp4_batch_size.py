@@ -158,7 +158,8 @@ D5 = Claim(
     metric=(
         "for each trained sigmoid BN model (batch 128): how far the batch statistics that BN "
         "normalises with in training stray from the moving averages it uses at test time, over "
-        "200 random batches of the first hidden layer's outputs per batch size 4, 64, 256, 1024: "
+        "200 random batches of the first hidden layer's outputs (on the first 10,000 training "
+        "images) per batch size 4, 64, 256, 1024: "
         "|batch mean - moving mean| / moving SD, and |log(batch variance / moving variance)|, "
         "averaged over batches and units"
     ),
