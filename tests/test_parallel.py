@@ -15,7 +15,9 @@ import pytest
 from fixtures.data import DatasetError
 from fixtures.models import ModelConfig
 from fixtures.parallel import slowest_first, train_in_workers
-from fixtures.runs import Runs
+from fixtures.progress import Tally, duration, run_cost
+from fixtures.results import RunResult
+from fixtures.runs import Runs, _progress_line
 
 CONFIGS = [ModelConfig("sigmoid", 1), ModelConfig("relu", 0, "adam")]
 
@@ -33,13 +35,20 @@ def numbers(runs: Runs) -> list[dict]:
 
 
 def test_workers_train_exactly_what_this_process_trains(one_thread_runs):
-    here, pooled = one_thread_runs("here"), one_thread_runs("pooled")
+    lines = {"here": [], "pooled": []}
+    here = one_thread_runs("here", progress=lines["here"].append)
+    pooled = one_thread_runs("pooled", progress=lines["pooled"].append)
     train_in_workers(here, CONFIGS, workers=1)
     train_in_workers(pooled, CONFIGS, workers=2)
     assert here.trained == pooled.trained == 4
     assert json.dumps(numbers(pooled)) == json.dumps(numbers(here))  # bit for bit
     assert pooled.trained == 4 and pooled.reused == 0  # numbers() found them all in the session
     assert multiprocessing.active_children() == []
+    for written in lines.values():  # k/N, elapsed and time left, in this process and from workers
+        assert [line.split()[1] for line in written] == ["1/4", "2/4", "3/4", "4/4"]
+        assert all(" trained | elapsed " in line for line in written)
+        assert "left" in written[1] and written[-1].endswith(", done")
+    assert here.tally is None and pooled.tally is None  # runs trained later have no count
 
 
 def test_only_missing_runs_are_trained_and_fresh_retrains_once(one_thread_runs):
@@ -82,3 +91,53 @@ def test_small_batches_start_first_and_duplicates_go():
     configs = [ModelConfig(batch_size=1024), ModelConfig(batch_size=4), ModelConfig(bn_layers=1),
                ModelConfig(batch_size=4)]
     assert [c.batch_size for c in slowest_first(configs)] == [4, 128, 1024]
+
+
+def test_a_run_outside_a_planned_batch_has_no_count():
+    result = RunResult(config={}, seed=0, budget={}, trainer="xla", train_loss=(0.5,), train_accuracy=(0.9,),
+                       test_loss=(0.4,), test_accuracy=(0.91,), epoch_seconds=(1.25,))
+    assert _progress_line(ModelConfig(), 0, result, 1.25) == (
+        "[bn-claims] sigmoid-bn0-sgd-bs128 seed=0 epochs=1 train_loss=0.5000 test_acc=0.9100 1.2s trained")
+    assert _progress_line(ModelConfig(), 0, result, 1.25, "3/8", "| elapsed 4s, about 9s left") == (
+        "[bn-claims] 3/8 sigmoid-bn0-sgd-bs128 seed=0 epochs=1 train_loss=0.5000 test_acc=0.9100 1.2s trained "
+        "| elapsed 4s, about 9s left")
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_time_left_comes_from_the_measured_cost_per_batch_size():
+    small, large = ModelConfig(batch_size=4), ModelConfig(batch_size=128)
+    clock = Clock()
+    tally = Tally([small, small, large, large], epochs=2, workers=2, clock=clock)
+    assert tally.status() == "| elapsed 0s"  # nothing measured yet
+    clock.now += 10
+    # 10 s for a batch-128 run (2.125 cost units): batch 4 (6 units), not measured yet, borrows
+    # its rate; left: 2 x 28.2 + 10 s over 2 workers.
+    assert tally.finish(large, 10.0) == ("1/4", "| elapsed 10s, about 33s left")
+    assert tally.estimate(small) == pytest.approx(10 / 2.125 * 6)
+    clock.now += 20
+    # Batch 4 measured at 30 s: 30 + 10 s over 2 workers is 20 s, but the batch-4 run left
+    # takes 30 s on its own.
+    assert tally.finish(small, 30.0) == ("2/4", "| elapsed 30s, about 30s left")
+    assert tally.finish(small, 32.0)[1] == "| elapsed 30s, about 10s left"
+    clock.now += 300
+    assert tally.finish(large, 12.0) == ("4/4", "| elapsed 5m30s, done")
+    assert run_cost(ModelConfig(batch_size=4), 2) == 6 and run_cost(ModelConfig(batch_size=4, epochs=5), 2) == 15
+
+
+def test_the_nearest_measured_batch_size_is_on_a_log_scale():
+    configs = [ModelConfig(batch_size=b) for b in (4, 128, 1024)]  # 128 is nearer 4 on a linear scale
+    tally = Tally(configs, epochs=1)
+    tally.finish(configs[0], 3.0)  # 3 s for 3 units: 1 s per unit
+    tally.finish(configs[2], 2.0)  # 2 s for 1.0078 units
+    assert tally.estimate(configs[1]) == pytest.approx(2.0 / run_cost(configs[2]) * run_cost(configs[1]))
+
+
+def test_durations_read_as_a_clock():
+    assert [duration(s) for s in (0, 42.4, 252, 3599.6, 7500)] == ["0s", "42s", "4m12s", "1h00m", "2h05m"]
