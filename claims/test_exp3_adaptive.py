@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures import margins
-from fixtures.claim import Claim, claim_params
+from fixtures.claim import Claim, Expectation, band_around, claim_params
 from fixtures.comparisons import FASTER_METRIC, FASTER_TEST, faster, similar
 from fixtures.metrics import log_mean_train_loss, mean_test_accuracy
 from fixtures.models import ModelConfig
@@ -54,6 +54,9 @@ C2 = Claim(
     margin=(f"mean training loss within {margins.SIMILAR_LOSS_RATIO - 1:.0%} (ratio), mean test accuracy "
             f"within ±{margins.SIMILAR_ACCURACY * 100:g} point: 'similar' (fixtures/margins.py)"),
     needs=(ADAM, SGD_BN), must_learn=(ADAM, SGD_BN), validity=BOTH_LEARN, evaluate=_c2,
+    expected={
+        'ci': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by mean test accuracy: difference +0.07125 (95% CI [+0.06848, +0.07401])', part='mean test accuracy', effect=0.0712467, band=band_around(0.0684784, 0.0740149)),
+    },
 )
 
 

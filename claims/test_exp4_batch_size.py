@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from fixtures import margins
-from fixtures.claim import Claim, claim_params
+from fixtures.claim import Claim, Expectation, band_around, claim_params
 from fixtures.comparisons import best_levels, better_effect
 from fixtures.conjunction import all_of
 from fixtures.metrics import curve, final_test_accuracy, per_seed
@@ -143,6 +143,9 @@ D3 = Claim(
     margin=f"±{margins.SIMILAR_ACCURACY * 100:g} point of final test accuracy: 'barely changes' (fixtures/margins.py)",
     needs=_arms((0, 1), SMALL), must_learn=_arms((0, 1), SMALL),
     validity="BN against no BN means something only where both nets learnt", evaluate=_d3,
+    expected={
+        'ci': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.08106 (95% CI [+0.07846, +0.08366])', part='batch 64', effect=0.08106, band=band_around(0.0784605, 0.0836595)),
+    },
 )
 D4 = Claim(
     id="D4", experiment="4: batch size",
@@ -153,6 +156,9 @@ D4 = Claim(
     margin="0: any degradation",
     needs=_arms((0, 1), SMALL), must_learn=_arms((0, 1), SMALL),
     validity="BN against no BN means something only where both nets learnt", evaluate=_d4,
+    expected={
+        'ci': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.08106 (95% CI [+0.07846, +0.08366])', part='batch 64', effect=0.08106, band=band_around(0.0784605, 0.0836595)),
+    },
 )
 D5 = Claim(
     id="D5", experiment="4: batch size (reasoning)", kind="arithmetic",
@@ -195,6 +201,9 @@ D7 = Claim(
     margin="0: any worse end point",
     needs=_arms((0, 1), (64, 1024)), must_learn=_arms((0, 1), (64, 1024)),
     validity="a net still on its plateau has not settled in any minimum", evaluate=_d7,
+    expected={
+        'ci': Expectation('untestable', 'measured 2026-11-27, 5 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113', part='sigmoid-bn0-sgd-bs1024'),
+    },
 )
 
 
@@ -210,6 +219,9 @@ D7U = Claim(
             "(../shared/notes/sigmoid-plateau.md), so only the BN nets are compared"),
     needs=(sigmoid_sgd(1, 64), LONG_1024), must_learn=(sigmoid_sgd(1, 64), LONG_1024),
     validity="both BN nets must have learnt (checked on their final epochs)", evaluate=_d7_updates,
+    expected={
+        'ci': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by test loss (log ratio): difference +0.03151 (95% CI [+0.02368, +0.03935])', part='test loss (log ratio)', effect=0.0315135, band=band_around(0.0236787, 0.0393483)),
+    },
 )
 
 

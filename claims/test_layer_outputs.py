@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fixtures.claim import Claim, claim_params
+from fixtures.claim import Claim, Expectation, band_around, claim_params
 from fixtures.conjunction import all_of
 from fixtures.models import ModelConfig
 from fixtures.stats import directional
@@ -70,6 +70,9 @@ L1 = Claim(
     needs=(WITH_BN, WITHOUT), must_learn=(WITH_BN, WITHOUT),
     validity="an untrained net's sigmoids all sit near 0.5: saturation compares only between nets that learnt",
     evaluate=_l1,
+    expected={
+        'ci': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by final epoch: difference +0.1051 (95% CI [+0.1017, +0.1085])', part='final epoch', effect=0.105086, band=band_around(0.101712, 0.10846)),
+    },
 )
 
 
