@@ -144,6 +144,7 @@ D3 = Claim(
     needs=_arms((0, 1), SMALL), must_learn=_arms((0, 1), SMALL),
     validity="BN against no BN means something only where both nets learnt", evaluate=_d3,
     expected={
+        'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.05492 (95% CI [+0.04981, +0.06003])', part='batch 64', effect=0.05492, band=band_around(0.0498123, 0.0600277)),
         'ci': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.08106 (95% CI [+0.07846, +0.08366])', part='batch 64', effect=0.08106, band=band_around(0.0784605, 0.0836595)),
     },
 )
@@ -157,6 +158,7 @@ D4 = Claim(
     needs=_arms((0, 1), SMALL), must_learn=_arms((0, 1), SMALL),
     validity="BN against no BN means something only where both nets learnt", evaluate=_d4,
     expected={
+        'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.05492 (95% CI [+0.04981, +0.06003])', part='batch 64', effect=0.05492, band=band_around(0.0498123, 0.0600277)),
         'ci': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.08106 (95% CI [+0.07846, +0.08366])', part='batch 64', effect=0.08106, band=band_around(0.0784605, 0.0836595)),
     },
 )
@@ -202,6 +204,7 @@ D7 = Claim(
     needs=_arms((0, 1), (64, 1024)), must_learn=_arms((0, 1), (64, 1024)),
     validity="a net still on its plateau has not settled in any minimum", evaluate=_d7,
     expected={
+        'article': Expectation('untestable', 'measured 2026-11-27, 5 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113', part='sigmoid-bn0-sgd-bs1024'),
         'ci': Expectation('untestable', 'measured 2026-11-27, 5 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113', part='sigmoid-bn0-sgd-bs1024'),
     },
 )
@@ -220,6 +223,7 @@ D7U = Claim(
     needs=(sigmoid_sgd(1, 64), LONG_1024), must_learn=(sigmoid_sgd(1, 64), LONG_1024),
     validity="both BN nets must have learnt (checked on their final epochs)", evaluate=_d7_updates,
     expected={
+        'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by test loss (log ratio): difference +0.03151 (95% CI [+0.02368, +0.03935])', part='test loss (log ratio)', effect=0.0315135, band=band_around(0.0236787, 0.0393483)),
         'ci': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by test loss (log ratio): difference +0.03151 (95% CI [+0.02368, +0.03935])', part='test loss (log ratio)', effect=0.0315135, band=band_around(0.0236787, 0.0393483)),
     },
 )
