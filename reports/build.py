@@ -104,6 +104,9 @@ def with_defaults(outcome: dict) -> dict:
                           "ci": summary.get("confidence_interval")},
         "tightest": {},
         "finding_changed": "",
+        "look": 1,
+        "looks": 1,
+        "design": "",
         **outcome,
     }
     filled["claim"] = {"kind": "empirical", "must_learn": [], "validity": "", **outcome["claim"]}
@@ -366,10 +369,16 @@ def verdict_cell(outcome: dict) -> str:
     return verdict
 
 
+def design(scale: dict) -> str:
+    """``4 seeds`` for a fixed design, ``3-12 seeds in rounds`` for a sequential one."""
+    seeds, looks = len(scale["seeds"]), scale.get("looks") or []
+    return f"{looks[0]}-{seeds} seeds in rounds" if looks else f"{seeds} seeds"
+
+
 def verdict_table(evidences: list[dict]) -> str:
     """A Markdown table of the verdicts, one row per claim and one column per evidence (headed by
     its scale and seeds), as in the README; arithmetic checks are marked so."""
-    columns = [f"{e['settings']['scale_label']} ({len(e['settings']['scale']['seeds'])} seeds)" for e in evidences]
+    columns = [f"{e['settings']['scale_label']} ({design(e['settings']['scale'])})" for e in evidences]
     by_id = [{o["claim"]["id"]: o for o in e["outcomes"]} for e in evidences]
     lines = ["| " + " | ".join(["id", "claim (short)", *columns]) + " |", "|" + " --- |" * (len(columns) + 2)]
     for claim_id in sorted(set().union(*by_id)):
