@@ -30,6 +30,7 @@ from fixtures.margins import LEARNT_ACCURACY
 from reports import figures
 from reports.compare import Comparison, benchmark_claim, compare
 from reports.formatting import FILTERS, interval, signed
+from reports.matrix import variant_matrix
 from reports.metrics import (accuracy_difference_error, config_label, final_test_accuracy, final_train_loss,
                              mean_test_accuracy, mean_train_loss, train_seconds)
 
@@ -334,6 +335,7 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
         comparison=comparison,
         cost=training_cost(evidence),
         benchmark_seconds=_benchmark_seconds(benchmarks),
+        matrix=variant_matrix(evidence),
     )
 
 
@@ -347,6 +349,9 @@ def build_report(evidence: dict, out_dir: Path, *, benchmarks: list[dict] | None
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for name, part in (evidence.get("variants") or {}).items():  # one page per variant, linked from the matrix
+        build_report({**{k: v for k, v in evidence.items() if k != "variants"}, **part},
+                     out_dir / "variants" / name, benchmarks=benchmarks)
     page = render(evidence, benchmarks=benchmarks, previous=previous, previous_benchmarks=previous_benchmarks)
     path = out_dir / "index.html"
     temporary = path.with_suffix(".tmp")
