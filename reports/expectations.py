@@ -1,7 +1,7 @@
 """Print the ``Expectation`` a claim's measured outcome pins, as Python to paste into claims/.
 
 ``python -m reports.expectations reports/out/evidence.json`` prints, for each claim whose verdict
-is not "supported", an ``Expectation(...)`` with the verdict, a reason written from the numbers,
+is not "supported" (under each variant the evidence has, keyed "ci/fashion-mnist"), an ``Expectation(...)`` with the verdict, a reason written from the numbers,
 the deciding part and its effect with the band around its 95% CI (``fixtures.claim.band_around``).
 So the expected verdicts in claims/ are copied from a run's evidence, never typed from memory.
 """
@@ -46,10 +46,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     scale = evidence["settings"]["scale"]["name"]
     date = evidence["environment"]["date"][:10]
-    for outcome in evidence["outcomes"]:
-        source = expectation_source(outcome, date)
-        if source:
-            print(f"{outcome['claim']['id']}: {scale!r}: {source},")
+    parts = evidence.get("variants") or {"article": evidence}
+    for name, part in parts.items():
+        key = scale if name == "article" else f"{scale}/{name}"  # Claim.expectation's key
+        for outcome in part["outcomes"]:
+            source = expectation_source(outcome, date)
+            if source:
+                print(f"{outcome['claim']['id']}: {key!r}: {source},")
     return 0
 
 
