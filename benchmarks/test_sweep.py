@@ -13,12 +13,12 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from fixtures.experiments import all_configs
-from fixtures.models import HIDDEN_UNITS, ModelConfig
-from fixtures.parallel import train_in_workers
-from fixtures.runs import Runs
-from fixtures.scales import SCALES
-from fixtures.store import RunStore
+from fixtures.claims.experiments import all_configs
+from fixtures.training.models import HIDDEN_UNITS, ModelConfig
+from fixtures.execution.parallel import train_in_workers
+from fixtures.execution.runs import Runs
+from fixtures.training.scales import SCALES
+from fixtures.execution.store import RunStore
 
 MACS_PER_EXAMPLE = sum(a * b for a, b in zip((784, *HIDDEN_UNITS), (*HIDDEN_UNITS, 10)))
 

@@ -18,9 +18,9 @@ import keras
 import pytest
 
 from benchmarks.conftest import SPEEDUPS
-from fixtures.models import ModelConfig, compiled_model
-from fixtures.scales import Scale
-from fixtures.training import batch_orders, epoch_timer, evaluation_timer, scaled_data
+from fixtures.training.models import ModelConfig, compiled_model
+from fixtures.training.scales import Scale
+from fixtures.training.trainer import batch_orders, epoch_timer, evaluation_timer, scaled_data
 
 # Batch 4 with plain fit costs about 20 s per 60k epoch here, so every size uses 12k images:
 # per-step costs, and so the ratios, do not depend on the epoch length.

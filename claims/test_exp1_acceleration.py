@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures import margins
-from fixtures.claim import Claim, claim_params
-from fixtures.comparisons import FASTER_METRIC, FASTER_TEST, faster
-from fixtures.models import ModelConfig
+from fixtures.claims import margins
+from fixtures.claims.claim import Claim, claim_params
+from fixtures.claims.comparisons import FASTER_METRIC, FASTER_TEST, faster
+from fixtures.training.models import ModelConfig
 
 SIGMOID, SIGMOID_BN = ModelConfig("sigmoid", 0), ModelConfig("sigmoid", 1)
 RELU, RELU_BN = ModelConfig("relu", 0), ModelConfig("relu", 1)
@@ -34,7 +34,7 @@ A1 = Claim(
     metric=FASTER_METRIC,
     test=FASTER_TEST,
     margin=(f"'much': mean training loss below {margins.MUCH_LOSS_RATIO:.0%} of the slower arm's and "
-            f"mean test accuracy more than {margins.MUCH_ACCURACY * 100:g} points higher (fixtures/margins.py)"),
+            f"mean test accuracy more than {margins.MUCH_ACCURACY * 100:g} points higher (fixtures/claims/margins.py)"),
     needs=(SIGMOID_BN, SIGMOID), must_learn=(SIGMOID_BN, SIGMOID), validity=BOTH_LEARN,
     evaluate=_faster(SIGMOID_BN, SIGMOID, loss_ratio=margins.MUCH_LOSS_RATIO,
                      accuracy_margin=margins.MUCH_ACCURACY),

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures import margins
-from fixtures.claim import Claim, claim_params
-from fixtures.comparisons import improves_along, similar
-from fixtures.conjunction import all_of
-from fixtures.metrics import final_test_accuracy, log_mean_train_loss
-from fixtures.models import ModelConfig
+from fixtures.claims import margins
+from fixtures.claims.claim import Claim, claim_params
+from fixtures.claims.comparisons import improves_along, similar
+from fixtures.claims.conjunction import all_of
+from fixtures.claims.metrics import final_test_accuracy, log_mean_train_loss
+from fixtures.training.models import ModelConfig
 
 LEVELS = (1, 2, 3, 4)
 SIGMOID = tuple(ModelConfig("sigmoid", k) for k in LEVELS)
@@ -63,7 +63,7 @@ B2 = Claim(
     ),
     margin=(f"mean training loss within {margins.SIMILAR_LOSS_RATIO - 1:.0%} (ratio in "
             f"[1/{margins.SIMILAR_LOSS_RATIO}, {margins.SIMILAR_LOSS_RATIO}]), final test accuracy within "
-            f"±{margins.SIMILAR_ACCURACY * 100:g} point: 'no significant difference' (fixtures/margins.py)"),
+            f"±{margins.SIMILAR_ACCURACY * 100:g} point: 'no significant difference' (fixtures/claims/margins.py)"),
     needs=RELU, must_learn=RELU, validity=EVERY_LEVEL_LEARNS, evaluate=_b2,
 )
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures import margins
-from fixtures.claim import Claim, Expectation, band_around, claim_params
-from fixtures.comparisons import FASTER_METRIC, FASTER_TEST, faster, similar
-from fixtures.metrics import log_mean_train_loss, mean_test_accuracy
-from fixtures.models import ModelConfig
+from fixtures.claims import margins
+from fixtures.claims.claim import Claim, Expectation, band_around, claim_params
+from fixtures.claims.comparisons import FASTER_METRIC, FASTER_TEST, faster, similar
+from fixtures.claims.metrics import log_mean_train_loss, mean_test_accuracy
+from fixtures.training.models import ModelConfig
 
 SGD_BN = ModelConfig("sigmoid", 1, "sgd")
 ADAM_BN = ModelConfig("sigmoid", 1, "adam")
@@ -52,7 +52,7 @@ C2 = Claim(
             "over epochs (the curves the figure compares)"),
     test="TOST equivalence (paired) of Adam without BN against SGD with BN on both metrics; both must be supported",
     margin=(f"mean training loss within {margins.SIMILAR_LOSS_RATIO - 1:.0%} (ratio), mean test accuracy "
-            f"within ±{margins.SIMILAR_ACCURACY * 100:g} point: 'similar' (fixtures/margins.py)"),
+            f"within ±{margins.SIMILAR_ACCURACY * 100:g} point: 'similar' (fixtures/claims/margins.py)"),
     needs=(ADAM, SGD_BN), must_learn=(ADAM, SGD_BN), validity=BOTH_LEARN, evaluate=_c2,
     expected={
         'ci': Expectation('refuted', 'measured 2026-11-27, 4 seeds: refuted, decided by mean test accuracy: difference +0.07072 (95% CI [+0.06724, +0.0742])', part='mean test accuracy', effect=0.0707208, band=band_around(0.0672404, 0.0742013)),

@@ -13,14 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fixtures import margins
-from fixtures.claim import Claim, Expectation, band_around, claim_params
-from fixtures.comparisons import best_levels, better_effect
-from fixtures.conjunction import all_of
-from fixtures.metrics import curve, final_test_accuracy, per_seed
-from fixtures.models import ModelConfig
+from fixtures.claims import margins
+from fixtures.claims.claim import Claim, Expectation, band_around, claim_params
+from fixtures.claims.comparisons import best_levels, better_effect
+from fixtures.claims.conjunction import all_of
+from fixtures.claims.metrics import curve, final_test_accuracy, per_seed
+from fixtures.training.models import ModelConfig
 from fixtures.stats import directional, equivalence, trend
-from fixtures.training import epoch_timer
+from fixtures.training.trainer import epoch_timer
 
 SIZES = (4, 64, 256, 1024)
 SMALL = (4, 64)  # "small batches": the two sizes below the article's default of 128
@@ -140,7 +140,7 @@ D3 = Claim(
     turkish="küçük partilerde, BN kullanılıp kullanılmayacağı, performansı neredeyse hiç etkilemeyecektir.",
     metric="performance = per-seed final test accuracy; small = batch 4 and batch 64",
     test="TOST equivalence (paired) of BN against no BN at batch 4 and at batch 64; both must be supported",
-    margin=f"±{margins.SIMILAR_ACCURACY * 100:g} point of final test accuracy: 'barely changes' (fixtures/margins.py)",
+    margin=f"±{margins.SIMILAR_ACCURACY * 100:g} point of final test accuracy: 'barely changes' (fixtures/claims/margins.py)",
     needs=_arms((0, 1), SMALL), must_learn=_arms((0, 1), SMALL),
     validity="BN against no BN means something only where both nets learnt", evaluate=_d3,
     expected={

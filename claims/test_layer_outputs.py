@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fixtures.claim import Claim, Expectation, band_around, claim_params
-from fixtures.conjunction import all_of
-from fixtures.models import ModelConfig
+from fixtures.claims.claim import Claim, Expectation, band_around, claim_params
+from fixtures.claims.conjunction import all_of
+from fixtures.training.models import ModelConfig
 from fixtures.stats import directional
 
 WITH_BN, WITHOUT = ModelConfig("sigmoid", 1), ModelConfig("sigmoid", 0)

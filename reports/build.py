@@ -26,7 +26,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from fixtures.margins import LEARNT_ACCURACY
+from fixtures.claims.margins import LEARNT_ACCURACY
 from reports import figures
 from reports.compare import Comparison, benchmark_claim, compare
 from reports.formatting import FILTERS, interval, signed

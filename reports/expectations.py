@@ -2,7 +2,7 @@
 
 ``python -m reports.expectations reports/out/evidence.json`` prints, for each claim whose verdict
 is not "supported" (under each variant the evidence has, keyed "ci/fashion-mnist"), an ``Expectation(...)`` with the verdict, a reason written from the numbers,
-the deciding part and its effect with the band around its 95% CI (``fixtures.claim.band_around``).
+the deciding part and its effect with the band around its 95% CI (``fixtures.claims.claim.band_around``).
 So the expected verdicts in claims/ are copied from a run's evidence, never typed from memory.
 """
 

@@ -48,7 +48,7 @@ WHITEGRID = {
 # Drop matplotlib's Dublin Core block: it names URLs (harmless, but the page should name none).
 NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
 
-# Sigmoid outputs below / above these count as saturated (as in fixtures/probes.py).
+# Sigmoid outputs below / above these count as saturated (as in fixtures/training/probes.py).
 SATURATION = (0.05, 0.95)
 
 

@@ -1,7 +1,7 @@
 """Per-run numbers recomputed from the stored runs, for the report's tables, figures and comparisons.
 
 The claims' own statistics live in the evidence (each outcome's ``summary``); these are the plain
-per-run values behind them, computed by the suite's own ``fixtures/metrics.py`` (which loads no
+per-run values behind them, computed by the suite's own ``fixtures/claims/metrics.py`` (which loads no
 TensorFlow): "speed" is the mean training loss over the epochs, "effect" the test accuracy after
 the last epoch, and a diverged run counts at the worst value there as in the claims' tests.
 
@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 
-from fixtures import metrics as suite_metrics
-from fixtures.results import RunResult
+from fixtures.claims import metrics as suite_metrics
+from fixtures.training.results import RunResult
 from fixtures.stats.mean_difference import t_interval
 
 

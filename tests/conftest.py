@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.data import ENV_VAR
-from fixtures.runs import Runs
-from fixtures.scales import SCALES
-from fixtures.store import RunStore
+from fixtures.training.data import ENV_VAR
+from fixtures.execution.runs import Runs
+from fixtures.training.scales import SCALES
+from fixtures.execution.store import RunStore
 
 
 @pytest.fixture(scope="session")

@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
-from fixtures.cluster import check_worker, contract, train_on_cluster
-from fixtures.data import DatasetError
-from fixtures.models import ModelConfig
-from fixtures.parallel import ClusterError, train_in_workers
-from fixtures.runs import Runs
+from fixtures.execution.cluster import check_worker, contract, train_on_cluster
+from fixtures.training.data import DatasetError
+from fixtures.training.models import ModelConfig
+from fixtures.execution.parallel import ClusterError, train_in_workers
+from fixtures.execution.runs import Runs
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = [ModelConfig("sigmoid", 1), ModelConfig("relu", 0, "adam", batch_size=64)]

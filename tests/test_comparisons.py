@@ -1,4 +1,4 @@
-"""The claim shapes of fixtures/comparisons.py, on runs with known curves.
+"""The claim shapes of fixtures/claims/comparisons.py, on runs with known curves.
 
 Each shape is checked against the primitive it should call, fed by hand-computed per-seed values,
 so a shape that read the wrong metric, flipped a direction or dropped a margin fails here.
@@ -11,10 +11,10 @@ import math
 import numpy as np
 import pytest
 
-from fixtures.comparisons import best_levels, better_effect, faster, improves_along, similar
-from fixtures.margins import log_margin
-from fixtures.metrics import final_test_accuracy, log_mean_train_loss
-from fixtures.results import RunResult
+from fixtures.claims.comparisons import best_levels, better_effect, faster, improves_along, similar
+from fixtures.claims.margins import log_margin
+from fixtures.claims.metrics import final_test_accuracy, log_mean_train_loss
+from fixtures.training.results import RunResult
 from fixtures.stats import directional, equivalence
 
 

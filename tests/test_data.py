@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fixtures.data import (
+from fixtures.training.data import (
     DATASET_SHA256,
     DATASETS,
     ENV_VAR,

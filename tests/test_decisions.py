@@ -11,16 +11,16 @@ import math
 import numpy as np
 import pytest
 
-from fixtures.claim import Claim, Expectation, band_around
-from fixtures.comparisons import tightest_margin, tightest_margins
-from fixtures.conjunction import all_of
-from fixtures.decisions import Evaluated, decide
-from fixtures.margins import LEARNT_ACCURACY, log_margin
-from fixtures.models import ModelConfig
-from fixtures.outcomes import deciding_part, finding_change
-from fixtures.results import RunResult
+from fixtures.claims.claim import Claim, Expectation, band_around
+from fixtures.claims.comparisons import tightest_margin, tightest_margins
+from fixtures.claims.conjunction import all_of
+from fixtures.claims.decisions import Evaluated, decide
+from fixtures.claims.margins import LEARNT_ACCURACY, log_margin
+from fixtures.training.models import ModelConfig
+from fixtures.claims.outcomes import deciding_part, finding_change
+from fixtures.training.results import RunResult
 from fixtures.stats import directional, equivalence
-from fixtures.validity import untestable_reason
+from fixtures.claims.validity import untestable_reason
 
 B = [0.8, 0.9, 1.0, 0.9, 0.85, 1.05]
 A_P048 = [1.0, 1.3, 0.9, 1.2, 1.1, 1.0]  # paired one-sided p = 0.0478 against B
@@ -87,7 +87,7 @@ class FakeRuns:
     ((0.1135, 0.1135), "0.114"),  # one class predicted, as the untrained net at batch 1024
     ((LEARNT_ACCURACY, LEARNT_ACCURACY), None),  # the line itself counts as learnt
     ((0.8, 0.19), "0.495"),  # the mean decides
-    ((math.nan, math.nan), "0.100"),  # every seed diverged: counted at chance (fixtures/metrics.py)
+    ((math.nan, math.nan), "0.100"),  # every seed diverged: counted at chance (fixtures/claims/metrics.py)
 ])
 def test_an_arm_below_the_learnt_line_makes_the_claim_untestable(accuracies, stuck):
     learnt, other = ModelConfig("relu"), ModelConfig()
@@ -178,7 +178,7 @@ def test_log_ratio_parts_also_give_the_tightest_margin_as_a_ratio():
 
 FAMILY = """
 import pytest
-from fixtures.claim import Claim, claim_params
+from fixtures.claims.claim import Claim, claim_params
 from fixtures.stats import directional
 
 B = {b!r}
@@ -206,9 +206,9 @@ def test_the_exit_status_follows_the_family_wise_rule(pytester, tmp_path, rule, 
 
 UNTESTABLE = """
 import pytest
-from fixtures.claim import Claim, Expectation
-from fixtures.metrics import final_test_accuracy, per_seed
-from fixtures.models import ModelConfig
+from fixtures.claims.claim import Claim, Expectation
+from fixtures.claims.metrics import final_test_accuracy, per_seed
+from fixtures.training.models import ModelConfig
 from fixtures.stats import directional
 
 NET = ModelConfig("sigmoid", 0)
@@ -241,8 +241,8 @@ def test_a_claim_over_an_arm_that_did_not_learn_is_untestable(pytester, tmp_path
 
 PINNED = """
 import pytest
-from fixtures.claim import Claim, Expectation
-from fixtures.conjunction import all_of
+from fixtures.claims.claim import Claim, Expectation
+from fixtures.claims.conjunction import all_of
 from fixtures.stats import directional
 
 LOW, HIGH, B = [0.0, 0.1, 0.05, 0.1, 0.0, 0.05], [2.0, 2.1, 2.2, 2.3, 2.4, 2.5], {b!r}

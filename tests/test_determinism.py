@@ -13,9 +13,9 @@ RUNS = [(1, "sgd", 7), (2, "adam", 7), (1, "sgd", 8)]  # (bn_layers, optimizer, 
 CURVES = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
 CHILD = f"""
 import json
-from fixtures.models import ModelConfig
-from fixtures.scales import SCALES
-from fixtures.training import train_run
+from fixtures.training.models import ModelConfig
+from fixtures.training.scales import SCALES
+from fixtures.training.trainer import train_run
 runs = [
     train_run(ModelConfig("sigmoid", bn_layers=k, optimizer=o), s, SCALES["smoke"]).to_dict()
     for k, o, s in {RUNS!r}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import pytest
 
-from fixtures.models import ModelConfig, build_model, build_optimizer, compiled_model
+from fixtures.training.models import ModelConfig, build_model, build_optimizer, compiled_model
 
 PLAIN_PARAMS = 575_050  # 784*512+512 + 512*256+256 + 256*128+128 + 128*64+64 + 64*10+10
 BN_PARAMS = {1: 2 * 2 * 512, 2: 2 * 2 * (512 + 256), 3: 2 * 2 * (512 + 256 + 128), 4: 2 * 2 * (512 + 256 + 128 + 64)}

@@ -12,12 +12,12 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from fixtures.data import DatasetError
-from fixtures.models import ModelConfig
-from fixtures.parallel import slowest_first, train_in_workers
-from fixtures.progress import Tally, duration, run_cost
-from fixtures.results import RunResult
-from fixtures.runs import Runs, _progress_line
+from fixtures.training.data import DatasetError
+from fixtures.training.models import ModelConfig
+from fixtures.execution.parallel import slowest_first, train_in_workers
+from fixtures.execution.progress import Tally, duration, run_cost
+from fixtures.training.results import RunResult
+from fixtures.execution.runs import Runs, _progress_line
 
 CONFIGS = [ModelConfig("sigmoid", 1), ModelConfig("relu", 0, "adam")]
 

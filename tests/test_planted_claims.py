@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.comparisons import faster
-from fixtures.data import load_mnist, subset
-from fixtures.metrics import final_test_accuracy, per_seed
-from fixtures.models import ModelConfig
-from fixtures.scales import Scale
+from fixtures.claims.comparisons import faster
+from fixtures.training.data import load_mnist, subset
+from fixtures.claims.metrics import final_test_accuracy, per_seed
+from fixtures.training.models import ModelConfig
+from fixtures.training.scales import Scale
 from fixtures.stats import Verdict, directional
-from fixtures.training import train_run
+from fixtures.training.trainer import train_run
 
 PLANT = Scale("plant", train_size=3_000, epochs=2, seeds=(0, 1, 2, 3), test_size=2_000)
 

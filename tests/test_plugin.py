@@ -6,7 +6,7 @@ import pytest
 
 CLAIM_TEST = """
 import pytest
-from fixtures.claim import Claim, Expectation
+from fixtures.claims.claim import Claim, Expectation
 from fixtures.stats import directional
 
 EXPECT = {{"ci": Expectation("refuted", "planted for this test")}} if {expect!r} else {{}}
@@ -78,7 +78,7 @@ def test_session_writes_the_report_and_compares_with_the_last_run(run_claim, tmp
 def test_a_store_failing_mid_session_stops_it_with_a_usage_error(pytester, tmp_path):
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
     pytester.makepyfile(test_full="""
-from fixtures.store import StoreError
+from fixtures.execution.store import StoreError
 
 def test_fills_the_disk():
     raise StoreError("run store s.sqlite: cannot write (database or disk is full)")
@@ -104,7 +104,7 @@ def test_an_unwritable_report_folder_still_shows_the_verdicts(pytester, tmp_path
 
 USES_RUNS = """
 import pytest
-from fixtures.models import ModelConfig
+from fixtures.training.models import ModelConfig
 
 @pytest.mark.needs_runs({declared})
 def test_uses(runs):

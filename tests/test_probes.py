@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from fixtures.probes import batch_stat_drift, layer_summary, saturation_by_layer
+from fixtures.training.probes import batch_stat_drift, layer_summary, saturation_by_layer
 
 
 def known_sigmoid_net(bias: float) -> keras.Sequential:

@@ -162,8 +162,8 @@ def test_two_workers_give_the_serial_verdicts(tmp_path, mnist_path):
 
 def test_two_processes_storing_the_same_run_store_it_once(tmp_path, mnist_path):
     script = (
-        "import sys; from fixtures.runs import Runs; from fixtures.store import RunStore; "
-        "from fixtures.scales import SCALES; from fixtures.models import ModelConfig; "
+        "import sys; from fixtures.execution.runs import Runs; from fixtures.execution.store import RunStore; "
+        "from fixtures.training.scales import SCALES; from fixtures.training.models import ModelConfig; "
         "r = Runs(store=RunStore(sys.argv[1]), scale=SCALES['smoke']); "
         "print(r.get(ModelConfig(), 0).train_loss)"
     )

@@ -585,8 +585,8 @@ def test_nightly_compares_with_the_newest_earlier_night(tmp_path):
 
 
 def test_per_seed_values_of_a_diverged_run_are_the_claims_worst_values(evidence):
-    from fixtures import metrics as suite_metrics
-    from fixtures.results import RunResult
+    from fixtures.claims import metrics as suite_metrics
+    from fixtures.training.results import RunResult
 
     run = copy.deepcopy(evidence["runs"]["sigmoid-bn1-sgd-bs4"][0])
     run["train_loss"][-1] = run["test_accuracy"][-1] = float("nan")

@@ -1,16 +1,16 @@
 """The sequential design in a session: rounds of seeds, claims settled at the look that decides
-them, and the fixed design under --seeds. (Its error rates: tests/stats/test_sequential.py.)"""
+them, and the fixed design under --seeds. (Its error rates: tests/stats/test_sequential_calibration.py.)"""
 
 import math
 
 import pytest
 
-from fixtures.scales import SCALES, resolve_scale
-from fixtures.sequential import look_shares, spent_share
+from fixtures.training.scales import SCALES, resolve_scale
+from fixtures.claims.sequential import look_shares, spent_share
 
 PLANTED = """
 import pytest
-from fixtures.claim import Claim, claim_params
+from fixtures.claims.claim import Claim, claim_params
 from fixtures.stats import directional
 
 ZERO = [0.0] * 12

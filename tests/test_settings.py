@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures import settings
-from fixtures.scales import SCALES, resolve_scale
+from fixtures.training.scales import SCALES, resolve_scale
 
 SHOW = """
 def test_show(bn_settings):

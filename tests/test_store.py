@@ -13,11 +13,11 @@ import time
 
 import pytest
 
-from fixtures import runs as runs_module
-from fixtures.models import ModelConfig
-from fixtures.results import RunResult
-from fixtures.scales import SCALES
-from fixtures.store import RunStore, StoreError, run_key
+from fixtures.execution import runs as runs_module
+from fixtures.training.models import ModelConfig
+from fixtures.training.results import RunResult
+from fixtures.training.scales import SCALES
+from fixtures.execution.store import RunStore, StoreError, run_key
 
 
 def fake_run(seed=0, loss=1.0) -> RunResult:
@@ -82,8 +82,8 @@ def test_unopenable_store_is_a_one_line_error(tmp_path):
 WRITER = textwrap.dedent(
     """
     import sys
-    from fixtures.results import RunResult
-    from fixtures.store import RunStore
+    from fixtures.training.results import RunResult
+    from fixtures.execution.store import RunStore
     store = RunStore(sys.argv[1])
     i = 0
     while True:
@@ -162,7 +162,7 @@ def test_runs_under_a_thread_setting_are_kept_apart(smoke_runs):
 
 OPEN_AT = """
 import sys, time
-from fixtures.store import RunStore
+from fixtures.execution.store import RunStore
 start = float(sys.argv[2])
 while time.time() < start:  # both processes open the new store at the same instant
     pass

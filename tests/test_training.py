@@ -7,12 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from fixtures import models, training
-from fixtures.data import load_mnist, subset
-from fixtures.models import ModelConfig
-from fixtures.scales import SCALES
+from fixtures.training import models
+from fixtures.training import trainer as training
+from fixtures.training.data import load_mnist, subset
+from fixtures.training.models import ModelConfig
+from fixtures.training.scales import SCALES
 from fixtures.stats import Verdict, equivalence
-from fixtures.training import batch_orders, train_run
+from fixtures.training.trainer import batch_orders, train_run
 
 SMOKE = SCALES["smoke"]
 
@@ -126,7 +127,7 @@ def test_models_without_bn_have_no_batch_stats(smoke_data):
 
 def test_resampled_runs_train_on_their_own_stratified_bootstrap(smoke_data):
     from dataclasses import replace as with_
-    from fixtures.data import stratified_bootstrap
+    from fixtures.training.data import stratified_bootstrap
 
     labels = smoke_data.labels_train
     rows = {seed: stratified_bootstrap(labels, seed) for seed in (0, 1)}
@@ -142,8 +143,8 @@ def test_resampled_runs_train_on_their_own_stratified_bootstrap(smoke_data):
 
 
 def test_a_diverged_run_counts_at_the_worst_value():
-    from fixtures.metrics import CHANCE_ACCURACY, final_test_accuracy, mean_train_loss
-    from fixtures.results import RunResult
+    from fixtures.claims.metrics import CHANCE_ACCURACY, final_test_accuracy, mean_train_loss
+    from fixtures.training.results import RunResult
 
     nan = math.nan
     run = RunResult({}, 0, {}, "t", (2.5, nan, nan), (0.2, nan, nan), (2.4, nan, nan),

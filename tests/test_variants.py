@@ -8,16 +8,16 @@ import keras
 import numpy as np
 import pytest
 
-from fixtures.data import load_mnist, subset
-from fixtures.models import ModelConfig, build_model
-from fixtures.probes import first_bn_input, hidden_outputs
-from fixtures.results import RunResult
-from fixtures.runs import Runs
-from fixtures.scales import SCALES, with_variant
-from fixtures.store import RunStore
-from fixtures.training import held_out
-from fixtures.tuning import GRID, best_rate, candidates, tuning_scale
-from fixtures.variants import VARIANTS, variant_names
+from fixtures.training.data import load_mnist, subset
+from fixtures.training.models import ModelConfig, build_model
+from fixtures.training.probes import first_bn_input, hidden_outputs
+from fixtures.training.results import RunResult
+from fixtures.execution.runs import Runs
+from fixtures.training.scales import SCALES, with_variant
+from fixtures.execution.store import RunStore
+from fixtures.training.trainer import held_out
+from fixtures.execution.tuning import GRID, best_rate, candidates, tuning_scale
+from fixtures.training.variants import VARIANTS, variant_names
 
 NET = ModelConfig("sigmoid", 1)
 

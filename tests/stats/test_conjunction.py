@@ -1,4 +1,4 @@
-"""``fixtures.conjunction.all_of``: the rule that turns several part results into one verdict.
+"""``fixtures.claims.conjunction.all_of``: the rule that turns several part results into one verdict.
 
 Every expected number here is computed by hand, not by calling the engine. The parts are
 paired t-tests on three seeds (df = 2), whose p-values have a closed form: for Student's t
@@ -36,7 +36,7 @@ import math
 import numpy as np
 import pytest
 
-from fixtures.conjunction import Conjunction, all_of
+from fixtures.claims.conjunction import Conjunction, all_of
 from fixtures.stats import Verdict, adjust_family, directional, trend
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -245,7 +245,7 @@ def test_adjust_family_counts_an_untestable_conjunction_as_p_one():
     reason="all_of takes max()/min() over part p-values that include the untestable part's NaN, "
     "so the conjunction's pvalue depends on the order of the parts (NaN when the untestable part "
     "is first, the other part's p when it is second). The verdict is still INCONCLUSIVE, but a "
-    "summary that reads pvalue without looking at problem (fixtures/outcomes.py adjust_outcomes "
+    "summary that reads pvalue without looking at problem (fixtures/claims/outcomes.py adjust_outcomes "
     "feeds summary['pvalue'] to Holm, mapping only NaN to 1) counts an untested claim as p=0.0175",
 )
 def test_pvalue_with_an_untestable_part_does_not_depend_on_order():

@@ -1,4 +1,4 @@
-"""Calibration of the sequential design (fixtures/sequential.py) by simulation.
+"""Calibration of the sequential design (fixtures/claims/sequential.py) by simulation.
 
 Each dataset has 12 seeds; look k judges the claim on its first 3, 6, 9 or 12, at that look's
 share of alpha, and a claim decided at a look keeps that decision. Measured here, 20,000
@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fixtures.claim import Claim
-from fixtures.decisions import Evaluated
-from fixtures.sequential import judge_in_rounds, look_shares
+from fixtures.claims.claim import Claim
+from fixtures.claims.decisions import Evaluated
+from fixtures.claims.sequential import judge_in_rounds, look_shares
 from tests.stats.simulate import holm_rows, rng_for
 from tests.stats.test_claim_procedures import (
     ALPHA,
