@@ -1,10 +1,12 @@
 """``python -m reports build EVIDENCE.json [--out DIR] [--compare PREVIOUS.json]``,
-``python -m reports table EVIDENCE.json [EVIDENCE2.json ...]``.
+``python -m reports table EVIDENCE.json [EVIDENCE2.json ...]``,
+``python -m reports matrix EVIDENCE.json``.
 
 ``build`` rebuilds the HTML report from a stored evidence.json, or from a pytest-benchmark JSON
 with the evidence under ``"bnclaims"`` (then the D6 timing figure is drawn too), without training
 anything. ``table`` prints the README's verdict table (Markdown): one row per claim, one column
-per evidence file. A file that cannot be read as evidence is a one-line error and exit status 2.
+per evidence file. ``matrix`` prints the claim x variant matrix (Markdown) of a ``--variant``
+run with several variants. A file that cannot be read as evidence is a one-line error and exit status 2.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 from reports.build import EvidenceError, build_report, load_evidence, verdict_table
+from reports.matrix import matrix_markdown
 
 
 def parser() -> argparse.ArgumentParser:
@@ -27,6 +30,8 @@ def parser() -> argparse.ArgumentParser:
                        help="an earlier evidence or benchmark JSON: add a 'changes since' section")
     table = commands.add_parser("table", help="print the verdict table (Markdown), one column per evidence file")
     table.add_argument("evidence", type=Path, nargs="+", help="evidence.json or pytest-benchmark JSON files")
+    matrix = commands.add_parser("matrix", help="print the claim x variant matrix (Markdown) of a --variant run")
+    matrix.add_argument("evidence", type=Path, help="evidence.json of pytest claims/ --variant all (or a list)")
     return parser
 
 
@@ -36,9 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "table":
             print(verdict_table([load_evidence(path)[0] for path in args.evidence]), end="")
             return 0
+        if args.command == "matrix":
+            print(matrix_markdown(load_evidence(args.evidence)[0]), end="")
+            return 0
         evidence, benchmarks = load_evidence(args.evidence)
         previous, previous_benchmarks = load_evidence(args.compare) if args.compare else (None, None)
-    except EvidenceError as error:
+    except (EvidenceError, ValueError) as error:  # ValueError: no variants section to tabulate
         print(f"python -m reports: error: {error}", file=sys.stderr)
         return 2
     out_dir = args.out if args.out is not None else args.evidence.parent

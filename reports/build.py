@@ -362,16 +362,18 @@ def build_report(evidence: dict, out_dir: Path, *, benchmarks: list[dict] | None
 
 def verdict_cell(outcome: dict) -> str:
     """One claim's verdict as the README's table gives it: the verdict, with the deciding part's
-    effect and 95% CI when refuted, or the arms that did not learn when untestable."""
+    effect and 95% CI when refuted, or the arms that did not learn when untestable; under a
+    sequential design, the seeds it used."""
     outcome = with_defaults(outcome)
     verdict = outcome["verdict"]
+    seeds = f" ({outcome['n_seeds']} seeds)" if outcome["looks"] > 1 else ""
     if verdict == "refuted":
         part = outcome["deciding_part"]
         name = f"{part['name']} " if part["name"] else ""
-        return f"**refuted**: {name}{signed(part['difference'])} {interval(part['ci'])}"
+        return f"**refuted**{seeds}: {name}{signed(part['difference'])} {interval(part['ci'])}"
     if verdict == "untestable":
-        return f"untestable: {stuck_arms(outcome['untestable'])}"
-    return verdict
+        return f"untestable{seeds}: {stuck_arms(outcome['untestable'])}"
+    return verdict + seeds
 
 
 def design(scale: dict) -> str:
