@@ -100,21 +100,21 @@ def simulate(proc, name, size=N_SIM):
 @pytest.mark.parametrize("rule", RULES)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_false_support_at_the_least_favourable_null(shape, rule, record_rates):
-    proc = LEAST_FAVOURABLE[shape]
-    pqs = pq_by_look(proc, simulate(proc, f"seq-null {shape}"))
-    verdicts, _ = sequential(pqs, look_shares(LOOKS, rule))
-    supported, _ = record_rates(f"seq {rule}", "false supp", shape, 12, verdicts, bound=BOUND)
+    supported = false_support(shape, look_shares(LOOKS, rule), f"seq {rule}", record_rates)
     assert supported <= BOUND
 
 
 @pytest.mark.parametrize("shape", ["faster m0.5, loss at margin", "faster m0, loss at 0"])
 def test_peeking_at_the_whole_alpha_inflates_false_support(shape, record_rates):
     """The broken design this guards against: four looks each at alpha 0.05."""
+    assert false_support(shape, broken_full_alpha(), "seq broken", record_rates) > BOUND
+
+
+def false_support(shape, shares, kind, record_rates):
     proc = LEAST_FAVOURABLE[shape]
-    pqs = pq_by_look(proc, simulate(proc, f"seq-null {shape}"))
-    verdicts, _ = sequential(pqs, broken_full_alpha())
-    supported, _ = record_rates("seq broken", "false supp", shape, 12, verdicts, bound=BOUND)
-    assert supported > BOUND
+    verdicts, _ = sequential(pq_by_look(proc, simulate(proc, f"seq-null {shape}")), shares)
+    supported, _ = record_rates(kind, "false supp", shape, 12, verdicts, bound=BOUND)
+    return supported
 
 
 @pytest.mark.parametrize("rule", RULES)
