@@ -123,3 +123,33 @@ def test_tuning_runs_are_held_out_and_keyed_apart():
     assert scale.validation == 10_000 and scale.run_budget()["validation"] == 10_000
     assert not scale.variant.tune_rate and not scale.looks
     assert [c.rate for c in candidates(NET)] == list(GRID)
+
+
+PLANTED = """
+import pytest
+from fixtures.claims.claim import Claim, Expectation, claim_params
+from fixtures.stats import directional
+
+REFUTED = Expectation("refuted", "planted", part="", effect=-1.0, band=(-1.5, -0.5))
+Z1 = Claim(id="Z1", experiment="t", english="-", turkish="-", metric="m", test="t",
+           expected={"ci/resampled-data": REFUTED},
+           evaluate=lambda runs: directional([0.0, 0.1, -0.1, 0.05], [1.0, 1.1, 0.9, 1.05],
+                                             alternative="greater", paired=True))
+
+@pytest.mark.parametrize("claim", claim_params(Z1))
+def test_claim(claim, judge):
+    judge(claim)
+"""
+
+
+def test_expectations_are_per_variant(pytester, tmp_path, mnist_path):
+    """The same refutation fails under the article (expected supported) and is the declared
+    expected failure under resampled-data; the table shows a block per variant."""
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+    pytester.makepyfile(test_planted=PLANTED)
+    result = pytester.runpytest(f"--store={tmp_path / 's.sqlite'}", f"--report-dir={tmp_path / 'out'}",
+                                "--seeds=4", "--variant=article,resampled-data")
+    result.assert_outcomes(failed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["-- variant article", "Z1 *refuted*supported*NO*",
+                                 "-- variant resampled-data", "Z1 *refuted*refuted*yes*"])
+    assert (tmp_path / "out" / "variants" / "resampled-data" / "index.html").is_file()
