@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures.claims import margins
-from fixtures.claims.claim import Claim, claim_params
+from fixtures.claims.claim import Claim, Expectation, band_around, claim_params
 from fixtures.claims.comparisons import FASTER_METRIC, FASTER_TEST, faster
 from fixtures.training.models import ModelConfig
 
@@ -38,6 +38,9 @@ A1 = Claim(
     needs=(SIGMOID_BN, SIGMOID), must_learn=(SIGMOID_BN, SIGMOID), validity=BOTH_LEARN,
     evaluate=_faster(SIGMOID_BN, SIGMOID, loss_ratio=margins.MUCH_LOSS_RATIO,
                      accuracy_margin=margins.MUCH_ACCURACY),
+    expected={
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by mean test accuracy: difference +0.01967 (95% CI [+0.01742, +0.02191])', part='mean test accuracy', effect=0.0196667, band=band_around(0.0174219, 0.0219115)),
+    },
 )
 A2 = Claim(
     id="A2",
@@ -49,6 +52,9 @@ A2 = Claim(
     margin="0: the article claims faster, not much faster",
     needs=(RELU_BN, RELU), must_learn=(RELU_BN, RELU), validity=BOTH_LEARN,
     evaluate=_faster(RELU_BN, RELU),
+    expected={
+        'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by mean test accuracy: difference +0.002092 (95% CI [+0.0006307, +0.003553])', part='mean test accuracy', effect=0.00209167, band=band_around(0.000630722, 0.00355262)),
+    },
 )
 A3 = Claim(
     id="A3",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures.claims import margins
-from fixtures.claims.claim import Claim, claim_params
+from fixtures.claims.claim import Claim, Expectation, band_around, claim_params
 from fixtures.claims.comparisons import improves_along, similar
 from fixtures.claims.conjunction import all_of
 from fixtures.claims.metrics import final_test_accuracy, log_mean_train_loss
@@ -50,6 +50,9 @@ B1 = Claim(
     ),
     margin="none: a monotone trend in rank order is what 'improves as layers grow' asserts",
     needs=SIGMOID, must_learn=SIGMOID, validity=EVERY_LEVEL_LEARNS, evaluate=_b1,
+    expected={
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by final test accuracy rises: difference -0.001067 (95% CI [-0.002467, +0.0003339])', part='final test accuracy rises', effect=-0.00106666, band=band_around(-0.00246719, 0.000333874)),
+    },
 )
 B2 = Claim(
     id="B2",
@@ -65,6 +68,10 @@ B2 = Claim(
             f"[1/{margins.SIMILAR_LOSS_RATIO}, {margins.SIMILAR_LOSS_RATIO}]), final test accuracy within "
             f"±{margins.SIMILAR_ACCURACY * 100:g} point: 'no significant difference' (fixtures/claims/margins.py)"),
     needs=RELU, must_learn=RELU, validity=EVERY_LEVEL_LEARNS, evaluate=_b2,
+    expected={
+        'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by bn1 vs bn4: difference +0.004431 (95% CI [+0.001106, +0.007756])', part='bn1 vs bn4', effect=0.00443063, band=band_around(0.00110553, 0.00775572)),
+        'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by bn1 vs bn3: difference +0.1769 (95% CI [+0.1659, +0.188])', part='bn1 vs bn3', effect=0.176943, band=band_around(0.165889, 0.187998)),
+    },
 )
 
 

@@ -125,6 +125,9 @@ D1 = Claim(
     metric=SPEED_EFFECT, test=BEST_TEST, margin="0: 'best' asks only to be better",
     needs=_arms((1,), SIZES), must_learn=_arms((1,), (4, 64)), validity=BEST_LEARN,
     evaluate=_best(1, (4, 64)),
+    expected={
+        'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by mean train loss: difference +0.146 (95% CI [+0.1443, +0.1476])', part='mean train loss', effect=0.145958, band=band_around(0.144267, 0.147649)),
+    },
 )
 D2 = Claim(
     id="D2", experiment="4: batch size",
@@ -133,6 +136,9 @@ D2 = Claim(
     metric=SPEED_EFFECT, test=BEST_TEST, margin="0: 'best' asks only to be better",
     needs=_arms((0,), SIZES), must_learn=_arms((0,), (4,)), validity=BEST_LEARN,
     evaluate=_best(0, (4,)),
+    expected={
+        'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 12 seeds: refuted, decided by mean train loss: difference +0.0774 (95% CI [+0.04816, +0.1066])', part='mean train loss', effect=0.0773995, band=band_around(0.04816, 0.106639)),
+    },
 )
 D3 = Claim(
     id="D3", experiment="4: batch size",
@@ -144,6 +150,9 @@ D3 = Claim(
     needs=_arms((0, 1), SMALL), must_learn=_arms((0, 1), SMALL),
     validity="BN against no BN means something only where both nets learnt", evaluate=_d3,
     expected={
+        'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
+        'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
+        'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by batch 64: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
         'ci': Expectation('refuted', 'measured 2026-11-27, 4 seeds: refuted, decided by batch 64: difference +0.0805 (95% CI [+0.07742, +0.08358])', part='batch 64', effect=0.0805, band=band_around(0.0774172, 0.0835828)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.05492 (95% CI [+0.04981, +0.06003])', part='batch 64', effect=0.05492, band=band_around(0.0498123, 0.0600277)),
     },
@@ -158,6 +167,10 @@ D4 = Claim(
     needs=_arms((0, 1), SMALL), must_learn=_arms((0, 1), SMALL),
     validity="BN against no BN means something only where both nets learnt", evaluate=_d4,
     expected={
+        'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by batch 4: difference +0.00275 (95% CI [+0.001358, +0.004142])', part='batch 4', effect=0.00275, band=band_around(0.00135758, 0.00414242)),
+        'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
+        'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by batch 64: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
         'ci': Expectation('refuted', 'measured 2026-11-27, 4 seeds: refuted, decided by batch 64: difference +0.0805 (95% CI [+0.07742, +0.08358])', part='batch 64', effect=0.0805, band=band_around(0.0774172, 0.0835828)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.05492 (95% CI [+0.04981, +0.06003])', part='batch 64', effect=0.05492, band=band_around(0.0498123, 0.0600277)),
     },
@@ -204,6 +217,10 @@ D7 = Claim(
     needs=_arms((0, 1), (64, 1024)), must_learn=_arms((0, 1), (64, 1024)),
     validity="a net still on its plateau has not settled in any minimum", evaluate=_d7,
     expected={
+        'ci/resampled-data': Expectation('untestable', 'measured 2026-11-27, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.110', part='sigmoid-bn0-sgd-bs1024'),
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by BN: difference +0.06598 (95% CI [-0.04317, +0.1751])', part='BN', effect=0.0659833, band=band_around(-0.0431702, 0.175137)),
+        'ci/fashion-mnist': Expectation('untestable', 'measured 2026-11-27, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.100', part='sigmoid-bn0-sgd-bs1024'),
+        'ci/bn-before-activation': Expectation('untestable', 'measured 2026-11-27, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113, sigmoid-bn1-sgd-bs1024 0.219', part='sigmoid-bn0-sgd-bs1024'),
         'ci': Expectation('untestable', 'measured 2026-11-27, 4 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113', part='sigmoid-bn0-sgd-bs1024'),
         'article': Expectation('untestable', 'measured 2026-11-27, 5 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113', part='sigmoid-bn0-sgd-bs1024'),
     },
@@ -223,6 +240,10 @@ D7U = Claim(
     needs=(sigmoid_sgd(1, 64), LONG_1024), must_learn=(sigmoid_sgd(1, 64), LONG_1024),
     validity="both BN nets must have learnt (checked on their final epochs)", evaluate=_d7_updates,
     expected={
+        'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03141 (95% CI [+0.02413, +0.0387])', part='test loss (log ratio)', effect=0.031412, band=band_around(0.0241255, 0.0386986)),
+        'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test accuracy: difference -0.02647 (95% CI [-0.03575, -0.01718])', part='test accuracy', effect=-0.0264667, band=band_around(-0.0357506, -0.0171827)),
+        'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test loss (log ratio): difference +0.0366 (95% CI [+0.02746, +0.04575])', part='test loss (log ratio)', effect=0.0366047, band=band_around(0.0274581, 0.0457512)),
+        'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03638 (95% CI [+0.02656, +0.0462])', part='test loss (log ratio)', effect=0.0363801, band=band_around(0.0265638, 0.0461965)),
         'ci': Expectation('refuted', 'measured 2026-11-27, 4 seeds: refuted, decided by test loss (log ratio): difference +0.03179 (95% CI [+0.02025, +0.04333])', part='test loss (log ratio)', effect=0.0317858, band=band_around(0.0202462, 0.0433255)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by test loss (log ratio): difference +0.03151 (95% CI [+0.02368, +0.03935])', part='test loss (log ratio)', effect=0.0315135, band=band_around(0.0236787, 0.0393483)),
     },
