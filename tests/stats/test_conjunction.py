@@ -38,6 +38,7 @@ import pytest
 
 from fixtures.claims.conjunction import Conjunction, all_of
 from fixtures.stats import Verdict, adjust_family, directional, trend
+from tests.known_defects import KnownDefect, shows_defect
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -242,16 +243,20 @@ def test_adjust_family_counts_an_untestable_conjunction_as_p_one():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=KnownDefect,
     reason="all_of takes max()/min() over part p-values that include the untestable part's NaN, "
     "so the conjunction's pvalue depends on the order of the parts (NaN when the untestable part "
-    "is first, the other part's p when it is second). The verdict is still INCONCLUSIVE, but a "
-    "summary that reads pvalue without looking at problem (fixtures/claims/outcomes.py adjust_outcomes "
-    "feeds summary['pvalue'] to Holm, mapping only NaN to 1) counts an untested claim as p=0.0175",
+    "is first, the other part's p when it is second). The verdict is still INCONCLUSIVE, and the "
+    "session's decide() enters a result with a problem at p = 1 (fixtures/claims/decisions.py "
+    "_family_p), but any reader of pvalue that ignores problem would count an untested claim as "
+    "p=0.0175",
 )
 def test_pvalue_with_an_untestable_part_does_not_depend_on_order():
     first = all_of(("accuracy", UNTESTABLE), ("speed", P3))
     last = all_of(("speed", P3), ("accuracy", UNTESTABLE))
-    assert math.isnan(first.pvalue) and math.isnan(last.pvalue)
+    assert first.problem and last.problem  # both untestable: the premise of the defect
+    shows_defect(math.isnan(first.pvalue) and math.isnan(last.pvalue),
+                 f"pvalue {first.pvalue} (untestable part first) vs {last.pvalue} (last)")
 
 
 # ---- headline, construction, reporting --------------------------------------------------
@@ -329,6 +334,7 @@ def test_with_adjusted_pvalue_rejudges_the_conjunction():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=KnownDefect,
     reason="all_of reads each part's raw pvalue, not the p it is judged at: a part re-judged at a "
     "Holm-adjusted p (with_adjusted_pvalue) is INCONCLUSIVE on its own, yet the conjunction is "
     "SUPPORTED, against 'supported only if every part is'. No claim adjusts a part before all_of "
@@ -337,4 +343,5 @@ def test_with_adjusted_pvalue_rejudges_the_conjunction():
 def test_a_part_judged_at_an_adjusted_p_is_judged_so_in_the_conjunction():
     adjusted = P1.with_adjusted_pvalue(0.5)
     assert adjusted.verdict is Verdict.INCONCLUSIVE
-    assert all_of(("a", adjusted), ("b", P3)).verdict is not Verdict.SUPPORTED
+    verdict = all_of(("a", adjusted), ("b", P3)).verdict
+    shows_defect(verdict is not Verdict.SUPPORTED, f"conjunction {verdict.value} over an inconclusive part")

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from fixtures.stats import best_of, directional, equivalence, trend
+from tests.known_defects import KnownDefect, shows_defect
 from tests.stats.simulate import (
     agrees_with_engine,
     best_of_verdicts,
@@ -96,6 +97,7 @@ def test_welch_with_unequal_variances(n_a, sd_a, n_b, sd_b, record_rates):
 
 @pytest.mark.xfail(
     strict=True,
+    raises=KnownDefect,  # an engine/array disagreement is a real failure, not this one
     reason="Welch's t is liberal (about 5.6% at alpha 5%) when the noisier arm has only 3 seeds "
     "and the other 5; the suite's designs are balanced (same seeds in every arm)",
 )
@@ -110,7 +112,7 @@ def test_welch_unbalanced_small_noisy_arm(record_rates):
         "calibration", "directional", "welch n 3/5 sd 3/1 true diff 0 (known liberal)", 3,
         verdicts, bound(n_sim), refuted_bound(n_sim),
     )
-    assert supported <= bound(n_sim)
+    shows_defect(supported <= bound(n_sim), f"false support {supported:.4f} > bound {bound(n_sim):.4f}")
 
 
 @pytest.mark.parametrize("n", [3, 5, 6], ids=lambda n: f"n{n}")
