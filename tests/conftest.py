@@ -11,6 +11,7 @@ from fixtures.training.data import ENV_VAR
 from fixtures.execution.runs import Runs
 from fixtures.training.scales import SCALES
 from fixtures.execution.store import RunStore
+from tests.prerequisites import missing
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +19,7 @@ def mnist_path() -> Path:
     """The real MNIST npz; these tests check behaviour on the real data, so they need it."""
     value = os.environ.get(ENV_VAR)
     if not value:
-        pytest.skip(f"{ENV_VAR} is not set: no offline MNIST to test against")
+        missing(f"{ENV_VAR} is not set: no offline MNIST to test against")
     return Path(value)
 
 

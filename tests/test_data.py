@@ -28,6 +28,7 @@ from fixtures.training.data import (
     stratified_indices,
     subset,
 )
+from tests.prerequisites import missing
 
 NAMES = sorted(DATASETS)
 FIRST_LABELS = {"mnist": [5, 0, 4, 1, 9, 2, 1, 3, 1, 4], "fashion-mnist": [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]}
@@ -50,7 +51,7 @@ def offline_path(name: str) -> Path:
         if beside.is_file():
             return beside
         reason += f" and {beside} is absent"
-    pytest.skip(f"{reason}: no offline {dataset.title} to test against")
+    missing(f"{reason}: no offline {dataset.title} to test against")
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from reports.build import ARITHMETIC_TITLE, as_expected, render, verdict_cell, v
 from reports.compare import same_scale, welch_pvalue
 from reports.formatting import interval, number, pvalue, signed
 from reports.metrics import accuracy_difference_error, final_test_accuracy, mean_train_loss
+from tests.prerequisites import missing
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parents[1]
@@ -512,7 +513,7 @@ def chromium(url: str, out: Path) -> tuple[Path, Path]:
     """
     executable = shutil.which("chromium")
     if executable is None:
-        pytest.skip("chromium is not installed (Debian package chromium; .ci/run installs it)")
+        missing("chromium is not installed (Debian package chromium; .ci/run installs it)")
     shot, net_log = out / "shot.png", out / "net-log.json"
     subprocess.run([
         executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
