@@ -101,7 +101,38 @@ def test_unknown_trainer_is_refused(smoke_data):
         train_run(ModelConfig(), 0, SMOKE, data=smoke_data, trainer="jax")
 
 
-def test_probes_summarise_every_hidden_layer(smoke_data):
+def sigmoid_bn1_hidden_outputs(weights, x):
+    """The four hidden sigmoid outputs of sigmoid-bn1 by hand (BN after the first layer, in
+    inference mode), from ``model.get_weights()``: W1 b1 gamma beta mean var W2 b2 ... W5 b5."""
+    w1, b1, gamma, beta, mean, var, *rest = weights
+    first = 1 / (1 + np.exp(-(x @ w1 + b1)))
+    outputs, h = [first], gamma * (first - mean) / np.sqrt(var + 1e-3) + beta
+    for w, b in zip(rest[0:6:2], rest[1:6:2]):
+        h = 1 / (1 + np.exp(-(h @ w + b)))
+        outputs.append(h)
+    return outputs
+
+
+def test_probes_summarise_every_hidden_layer(smoke_data, monkeypatch):
+    # Kernels 8x their initial scale drive many sigmoid units past the band (shares 0.28-0.70
+    # after 2 epochs at smoke scale, different per layer and epoch); at the normal scale every
+    # share is 0, so a probe with the wrong layer, band or images would look right.
+    initial = training.initial_weights
+    monkeypatch.setattr(training, "initial_weights",
+                        lambda config, seed: [w * 8 if w.ndim == 2 else w for w in initial(config, seed)])
+    start, weights_by_epoch = training._start_xla, []
+
+    def recording_start(config, seed, data):  # keeps the weights after each epoch, as the probe saw them
+        model, run_epoch, evaluate = start(config, seed, data)
+
+        def recorded_epoch(order):
+            row = run_epoch(order)
+            weights_by_epoch.append(model.get_weights())
+            return row
+
+        return model, recorded_epoch, evaluate
+
+    monkeypatch.setattr(training, "_start_xla", recording_start)
     run = train_run(ModelConfig("sigmoid", bn_layers=1), 0, SMOKE, data=smoke_data)
     layers = run.extras["layers"]
     assert len(layers) == 4
@@ -115,9 +146,17 @@ def test_probes_summarise_every_hidden_layer(smoke_data):
     # After 2 tiny epochs the moving averages have barely left their start (0 and 1), so the
     # drift is mostly that offset; its shrinking with batch size is shown in test_probes.py.
     assert all(v >= 0 and np.isfinite(v) for size in drift.values() for v in size.values())
+    # Each epoch's shares against a hand computation on the first 2,000 test images (all 1,000
+    # here) with the band (0.05, 0.95). They agree exactly today; 1e-4 lets float32 round-off
+    # flip a few dozen of a layer's 64,000-512,000 outputs at the band's edge, while a wrong band
+    # or layer moves shares by 0.1 or more, and the training images for the test ones by 0.001-0.013.
     saturation = run.extras["saturation_by_epoch"]
-    assert len(saturation) == SMOKE.epochs and all(len(epoch) == 4 for epoch in saturation)
-    assert saturation[-1] == pytest.approx([layer["saturated"] for layer in layers], abs=0.05)
+    assert len(saturation) == len(weights_by_epoch) == SMOKE.epochs
+    for epoch, weights in zip(saturation, weights_by_epoch):
+        outputs = sigmoid_bn1_hidden_outputs(weights, smoke_data.x_test[:2_000])
+        expected = [float(np.mean((h < 0.05) | (h > 0.95))) for h in outputs]
+        assert min(expected) > 0.1 and epoch == pytest.approx(expected, abs=1e-4)
+    assert [layer["saturated"] for layer in layers] == pytest.approx(saturation[-1], abs=1e-4)
 
 
 def test_models_without_bn_have_no_batch_stats(smoke_data):
