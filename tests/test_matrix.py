@@ -2,6 +2,9 @@
 
 import json
 
+import pytest
+
+from fixtures.claims.claim import Expectation, band_around
 from reports.expectations import main as print_expectations
 from reports.matrix import matrix_markdown, robustness, variant_matrix
 
@@ -57,12 +60,37 @@ def test_no_variants_section_means_no_matrix():
 
 
 def test_expectations_are_printed_per_variant(tmp_path, capsys):
+    planted = evidence()
+    # A single test (no part name) beside the all_of parts: its part must print as "", not "effect";
+    # and C2 with its own numbers under one variant, so each variant prints its own outcome.
+    planted["variants"]["lr-tuned"]["outcomes"].append(outcome("B1", "inconclusive", 0.01, (-0.02, 0.04)))
+    planted["variants"]["fashion-mnist"]["outcomes"][1] = outcome("C2", "refuted", 0.07, (0.065, 0.075),
+                                                                  name="mean test accuracy")
     path = tmp_path / "evidence.json"
-    path.write_text(json.dumps(evidence()))
+    path.write_text(json.dumps(planted))
     assert print_expectations([str(path)]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert [line.split(": Expectation")[0] for line in out] == [
-        "C2: 'ci'", "A1: 'ci/lr-tuned'", "C2: 'ci/lr-tuned'", "A1: 'ci/fashion-mnist'", "C2: 'ci/fashion-mnist'"]
+    # Each line is "C2: 'ci': Expectation(...)," with Python to paste into claims/: read it as Python.
+    printed, reasons = {}, {}
+    for line in capsys.readouterr().out.splitlines():
+        claim, source = line.split(": ", 1)
+        names = {"Expectation": Expectation, "band_around": band_around}
+        [(key, expectation)] = eval("{" + source + "}", names).items()
+        printed[claim, key] = (expectation.verdict, expectation.part, expectation.effect, expectation.band)
+        reasons[claim, key] = expectation.reason
+    # band = the planted 95% CI widened by its own width on each side, by hand
+    assert printed == {
+        ("C2", "ci"): ("refuted", "mean test accuracy", 0.05, pytest.approx((0.02, 0.08), abs=1e-12)),
+        ("A1", "ci/lr-tuned"): ("refuted", "mean test accuracy", -0.02, pytest.approx((-0.05, 0.01), abs=1e-12)),
+        ("C2", "ci/lr-tuned"): ("refuted", "mean test accuracy", 0.05, pytest.approx((0.02, 0.08), abs=1e-12)),
+        ("B1", "ci/lr-tuned"): ("inconclusive", "", 0.01, pytest.approx((-0.08, 0.10), abs=1e-12)),
+        ("A1", "ci/fashion-mnist"): ("untestable", "sigmoid-bn0-sgd-bs128", None, None),
+        ("C2", "ci/fashion-mnist"): ("refuted", "mean test accuracy", 0.07, pytest.approx((0.055, 0.085), abs=1e-12)),
+    }
+    assert list(printed) == [("C2", "ci"), ("A1", "ci/lr-tuned"), ("C2", "ci/lr-tuned"), ("B1", "ci/lr-tuned"),
+                             ("A1", "ci/fashion-mnist"), ("C2", "ci/fashion-mnist")]  # supported A1 left out
+    assert reasons["A1", "ci/lr-tuned"] == ("measured 2026-11-27, 3 seeds: refuted, decided by mean test accuracy: "
+                                            "difference -0.02 (95% CI [-0.03, -0.01])")
+    assert reasons["A1", "ci/fashion-mnist"].startswith("measured 2026-11-27, 3 seeds: untestable at this scale")
 
 
 def test_the_matrix_command_prints_it_or_says_why_not(tmp_path, capsys):
