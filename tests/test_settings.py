@@ -53,6 +53,9 @@ def test_cli_beats_env_beats_ini(project, monkeypatch):
         (["--threads", "two"], "threads must be a whole number"),
         (["--workers", "0"], "workers must be at least 1"),
         (["--workers", "many"], "workers must be a whole number, got 'many' (or auto)"),
+        (["--cluster", "notaurl"], "bad Dask scheduler address 'notaurl'; expected SCHEME://HOST:PORT"),
+        (["--cluster", "tcp://host"], "bad Dask scheduler address 'tcp://host'"),
+        (["--cluster", "tcp://host:99999"], "bad Dask scheduler address 'tcp://host:99999'"),
     ],
 )
 def test_bad_command_line_values_are_usage_errors(project, args, message):
