@@ -1,4 +1,4 @@
-"""The lr-tuned variant end to end, at the smoke scale with a two-rate grid.
+"""The lr-tuned variant end to end, at the smoke scale (which tunes over two rates of the grid).
 
 What must hold, and what each assertion would catch:
 - a tuning run trains on the training set less the held-out split and is scored on that split:
@@ -27,9 +27,9 @@ from fixtures.training.models import LEARNING_RATE, ModelConfig
 from fixtures.training.scales import SCALES, with_variant
 from fixtures.training.trainer import scaled_data
 
-GRID = (0.01, 0.1)  # two rates keep it quick; 0.01 (the article's) shares the article's run key
 NEEDED = [ModelConfig("sigmoid", bn_layers=1), ModelConfig("sigmoid", bn_layers=0)]
 SMOKE = SCALES["smoke"]
+GRID = SMOKE.tuning_rates  # two rates; 0.01 (the article's) shares the article's run key
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,6 @@ def tuned(tmp_path_factory, mnist_path):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(ENV_VAR, str(mnist_path))
-        patch.setattr(tuning, "GRID", GRID)
         patch.setattr(trainer, "_start_xla", recording)
         settings = Settings(scale=SMOKE, trainer="xla", threads=1, workers=1,  # one worker: trained here
                             store=folder / "runs.sqlite", fresh=False, report_dir=folder / "out",
@@ -71,7 +70,7 @@ def test_tuning_runs_are_scored_on_training_images_never_on_the_test_set(tuned):
     tuning_runs = [(c, s, x) for c, s, n, x in seen if n == SMOKE.train_size - validation]
     # Every configuration at every rate of the grid, on the tuning seed, and nothing else held out.
     assert sorted((c.label, s) for c, s, _ in tuning_runs) == sorted(
-        (c.label, tuning.TUNING_SEED) for config in NEEDED for c in tuning.candidates(config))
+        (c.label, tuning.TUNING_SEED) for config in NEEDED for c in tuning.candidates(config, GRID))
     for config, _, evaluated in tuning_runs:
         assert evaluated.shape[0] == validation, config.label
         assert rows(evaluated) <= train_rows, f"{config.label}: scored on images outside the training set"
@@ -87,7 +86,7 @@ def test_the_best_validation_rate_reaches_the_runs_and_the_evidence(tuned):
     tuning_runs = sessions._tuning["lr-tuned"]
     expected = {}
     for config in NEEDED:
-        scores = [tuning_runs.stored(c, tuning.TUNING_SEED).test_accuracy[-1] for c in tuning.candidates(config)]
+        scores = [tuning_runs.stored(c, tuning.TUNING_SEED).test_accuracy[-1] for c in tuning.candidates(config, GRID)]
         expected[config.label] = GRID[int(np.argmax(scores))]  # argmax takes the first (smaller) on a tie
     assert dict(runs.scale.variant.rates) == expected
     for config in NEEDED:

@@ -16,7 +16,7 @@ from fixtures.execution.runs import Runs
 from fixtures.training.scales import SCALES, with_variant
 from fixtures.execution.store import RunStore
 from fixtures.training.trainer import held_out
-from fixtures.execution.tuning import GRID, best_rate, candidates, tuning_scale
+from fixtures.execution.tuning import GRID, best_rate, candidates, grid_of, tuning_scale
 from fixtures.training.variants import VARIANTS, variant_names
 
 NET = ModelConfig("sigmoid", 1)
@@ -123,6 +123,8 @@ def test_tuning_runs_are_held_out_and_keyed_apart():
     assert scale.validation == 10_000 and scale.run_budget()["validation"] == 10_000
     assert not scale.variant.tune_rate and not scale.looks
     assert [c.rate for c in candidates(NET)] == list(GRID)
+    # ci and article tune over the whole grid; smoke (code paths only) over two of its rates
+    assert grid_of(scale) == GRID and grid_of(tuning_scale(with_variant(SCALES["smoke"], "lr-tuned"))) == (0.01, 0.1)
 
 
 PLANTED = """
