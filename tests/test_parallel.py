@@ -75,15 +75,25 @@ def test_a_failing_worker_stops_the_pool_with_its_error(one_thread_runs, tmp_pat
 
 def test_a_killed_worker_breaks_the_pool_and_leaves_no_child(one_thread_runs):
     runs = one_thread_runs("killed")
+    killed, stop = [], threading.Event()
 
-    def kill_a_worker():
-        while not multiprocessing.active_children():
-            time.sleep(0.05)
-        os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)  # as the OOM killer does
+    def kill_a_worker():  # as soon as the pool has started one (polled: the pool has no start event)
+        while not stop.is_set():
+            if workers := multiprocessing.active_children():
+                os.kill(workers[0].pid, signal.SIGKILL)  # as the OOM killer does
+                killed.append(workers[0].pid)
+                return
+            time.sleep(0.01)
 
-    threading.Thread(target=kill_a_worker, daemon=True).start()
-    with pytest.raises(BrokenProcessPool):
-        train_in_workers(runs, CONFIGS, workers=2)
+    killer = threading.Thread(target=kill_a_worker, daemon=True)
+    killer.start()
+    try:
+        with pytest.raises(BrokenProcessPool):
+            train_in_workers(runs, CONFIGS, workers=2)
+    finally:
+        stop.set()  # a pool that never started must not leave the killer to a later test
+        killer.join(10)
+    assert len(killed) == 1 and len(runs.store) < 4  # one worker killed while runs were still to train
     assert multiprocessing.active_children() == []
 
 
