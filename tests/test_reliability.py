@@ -88,13 +88,16 @@ def existing_store_in_read_only_folder(locked: Path) -> Path:
     return locked / "runs.sqlite"
 
 
-@pytest.mark.parametrize("make_store", [new_store_in_read_only_folder, existing_store_in_read_only_folder],
-                         ids=["new-store", "existing-store"])
-def test_read_only_store_is_a_one_line_usage_error(tmp_path, mnist_path, make_store):
+@pytest.mark.parametrize("make_store, folder_mode", [
+    (new_store_in_read_only_folder, 0o555),
+    (existing_store_in_read_only_folder, 0o555),
+    (existing_store_in_read_only_folder, 0o755),  # a read-only file in a writable folder
+], ids=["new-store", "existing-store", "read-only-file"])
+def test_read_only_store_is_a_one_line_usage_error(tmp_path, mnist_path, make_store, folder_mode):
     locked = tmp_path / "locked"
     locked.mkdir()
     store = make_store(locked)
-    locked.chmod(0o555)
+    locked.chmod(folder_mode)
     try:
         result = subprocess.run(pytest_args(tmp_path, "-k", "A1", "--store", str(store)), cwd=ROOT,
                                 capture_output=True, text=True, env=child_env(), timeout=300,
