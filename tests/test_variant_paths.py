@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -27,18 +25,16 @@ from fixtures.training.data import dataset_sha256
 from fixtures.training.models import ModelConfig
 from fixtures.training.variants import VARIANTS
 from tests.test_data import offline_path
+from tests.test_reliability import ROOT, child_env, pytest_args
 
-ROOT = Path(__file__).resolve().parent.parent
-CLAIM_MODULES = ("test_exp1_acceleration", "test_exp2_bn_layers", "test_exp3_adaptive",
-                 "test_exp4_batch_size", "test_layer_outputs")
 pytestmark = pytest.mark.variants  # 16-30 min: the nightly runs it; CI's budget does not hold it
 
 
 def declared_claims() -> dict[str, Claim]:
     """Every Claim object the claims/ modules declare, by id."""
     found = {}
-    for name in CLAIM_MODULES:
-        module = importlib.import_module(f"claims.{name}")
+    for path in sorted((ROOT / "claims").glob("test_*.py")):
+        module = importlib.import_module(f"claims.{path.stem}")
         found.update({value.id: value for value in vars(module).values() if isinstance(value, Claim)})
     return found
 
@@ -47,13 +43,9 @@ def declared_claims() -> dict[str, Claim]:
 def smoke_session(tmp_path_factory, mnist_path):
     """The child session's (result, evidence, folder); trained once for the module."""
     folder = tmp_path_factory.mktemp("variants")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
-           "BNCLAIMS_MNIST": str(mnist_path), "BNCLAIMS_FASHION_MNIST": str(offline_path("fashion-mnist"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "claims/", "-p", "no:cacheprovider", "--scale", "smoke",
-         "--variant", "all", "--store", str(folder / "runs.sqlite"), "--report-dir", str(folder / "out"),
-         "--junitxml", str(folder / "junit.xml")],
-        cwd=ROOT, capture_output=True, text=True, env=env, timeout=3600)
+    env = child_env(BNCLAIMS_MNIST=str(mnist_path), BNCLAIMS_FASHION_MNIST=str(offline_path("fashion-mnist")))
+    result = subprocess.run(pytest_args(folder, "--variant", "all", "--junitxml", str(folder / "junit.xml")),
+                            cwd=ROOT, capture_output=True, text=True, env=env, timeout=3600)
     evidence = json.loads((folder / "out" / "evidence.json").read_text())
     return result, evidence, folder
 
