@@ -1,8 +1,11 @@
 """Print the ``Expectation`` a claim's measured outcome pins, as Python to paste into claims/.
 
-``python -m reports.expectations reports/out/evidence.json`` prints, for each claim whose verdict
-is not "supported" (under each variant the evidence has, keyed "ci/fashion-mnist"), an ``Expectation(...)`` with the verdict, a reason written from the numbers,
-the deciding part and its effect with the band around its 95% CI (``fixtures.claims.claim.band_around``).
+``python -m reports.expectations reports/out/evidence.json`` prints, for each empirical claim (under
+each variant the evidence has, keyed "ci/fashion-mnist"), an ``Expectation(...)`` with the verdict,
+a reason written from the numbers, the deciding part and its effect with the band around its 95% CI
+(``fixtures.claims.claim.band_around``). Supported claims are pinned too, to their headline part, so
+a supported effect that halves fails as a changed finding instead of passing unnoticed. Arithmetic
+checks (D5, D6) get none: they hold for any data, so they have no measured finding to pin.
 So the expected verdicts in claims/ are copied from a run's evidence, never typed from memory.
 """
 
@@ -12,14 +15,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from reports.build import EvidenceError, load_evidence
+from reports.build import EvidenceError, is_arithmetic, load_evidence
 
 
 def expectation_source(outcome: dict, date: str) -> str | None:
-    """The ``Expectation(...)`` source for one outcome, or None when it was supported."""
-    verdict = outcome["verdict"]
-    if verdict == "supported":
+    """The ``Expectation(...)`` source for one outcome, or None for an arithmetic check."""
+    if is_arithmetic(outcome):
         return None
+    verdict = outcome["verdict"]
     n = f"{outcome['n_seeds']} {outcome.get('unit', 'seeds')}"
     if verdict == "untestable":
         stuck = outcome["untestable"].split(": ")[-1]
@@ -29,7 +32,9 @@ def expectation_source(outcome: dict, date: str) -> str | None:
     part = outcome["deciding_part"]
     low, high = part["ci"]
     name = part["name"] or "effect"
-    reason = (f"measured {date}, {n}: {verdict}, decided by {name}: difference "
+    # A supported verdict needs every part; the headline (first) one is the part it is pinned to.
+    decider = "headline part" if verdict == "supported" else "decided by"
+    reason = (f"measured {date}, {n}: {verdict}, {decider} {name}: difference "
               f"{part['difference']:+.4g} (95% CI [{low:+.4g}, {high:+.4g}])")
     return (f"Expectation({verdict!r}, {reason!r}, part={part['name']!r}, "
             f"effect={part['difference']:.6g}, band=band_around({low:.6g}, {high:.6g}))")

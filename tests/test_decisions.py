@@ -142,6 +142,20 @@ def test_a_pinned_expectation_catches_a_moved_effect_and_another_deciding_part()
     assert finding_change(pinned, "supported", e, found(SUPPORTED, "good")) == ""  # the verdict fails it
 
 
+def test_a_pinned_support_catches_a_halved_effect_and_another_headline_part():
+    """A supported claim is pinned to its headline (first) part: its effect halving fails it."""
+    both = all_of(("good", SUPPORTED), ("also good", SUPPORTED))
+    name, part = deciding_part(both, "supported")
+    low, high = part.confidence_interval()
+    pinned = Expectation("supported", "measured", part=name, effect=part.difference, band=band_around(low, high))
+    e = evaluated("Z1", both)
+    assert finding_change(pinned, "supported", e, found(SUPPORTED, "good")) == ""
+    halved = {**found(SUPPORTED, "good"), "difference": part.difference / 2}
+    lo, hi = pinned.band
+    assert f"left its pinned band [{lo:+.4g}, {hi:+.4g}]" in finding_change(pinned, "supported", e, halved)
+    assert "decided by part 'also good'" in finding_change(pinned, "supported", e, found(SUPPORTED, "also good"))
+
+
 def test_band_around_widens_the_ci_by_its_width():
     assert band_around(0.1, 0.3) == pytest.approx((-0.1, 0.5))
 
@@ -246,11 +260,11 @@ from fixtures.claims.conjunction import all_of
 from fixtures.stats import directional
 
 LOW, HIGH, B = [0.0, 0.1, 0.05, 0.1, 0.0, 0.05], [2.0, 2.1, 2.2, 2.3, 2.4, 2.5], {b!r}
-PIN = Expectation("refuted", "planted", part={part!r}, effect=-0.8667, band={band!r})
+PIN = Expectation({verdict!r}, "planted", part={part!r}, effect={effect!r}, band={band!r})
 Z4 = Claim(id="Z4", experiment="t", english="-", turkish="-", metric="m", test="t",
            expected={{"ci": PIN}},
            evaluate=lambda runs: all_of(("good", directional(HIGH, B, paired=True)),
-                                        ("bad", directional(LOW, B, paired=True))))
+                                        ("bad", directional({bad}, B, paired=True))))
 
 @pytest.mark.claim(Z4)
 def test_claim(judge):
@@ -265,8 +279,27 @@ def test_claim(judge):
 ], ids=["unchanged", "effect-moved", "driver-changed"])
 def test_an_expected_refutation_whose_finding_changed_fails(pytester, tmp_path, part, band, outcome):
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
-    pytester.makepyfile(test_pinned=PINNED.format(b=B, part=part, band=band))
+    pytester.makepyfile(test_pinned=PINNED.format(b=B, verdict="refuted", part=part, effect=-0.8667,
+                                                  band=band, bad="LOW"))
     result = pytester.runpytest(f"--store={tmp_path / 's.sqlite'}", f"--report-dir={tmp_path / 'out'}")
     result.assert_outcomes(**outcome)
+    if "failed" in outcome:
+        result.stdout.fnmatch_lines(["*Z4 finding changed*"])
+
+
+@pytest.mark.parametrize("part, band, outcome", [
+    ("good", (1.2, 1.5), {"passed": 1}),  # the finding as pinned: headline effect +1.333
+    ("good", (2.5, 3.0), {"failed": 1}),  # planted change: the effect is half the pinned one
+    ("bad", (1.2, 1.5), {"failed": 1}),  # planted change: pinned to a part that is not the headline
+], ids=["unchanged", "effect-halved", "driver-changed"])
+def test_an_expected_support_whose_finding_changed_fails(pytester, tmp_path, part, band, outcome):
+    """Both parts hold (the second on the same numbers as the first), so Z4 is supported: a
+    supported pin runs as a plain test (no xfail) and judge() fails it when its finding moved."""
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+    pytester.makepyfile(test_pinned=PINNED.format(b=B, verdict="supported", part=part, effect=sum(band) / 2,
+                                                  band=band, bad="HIGH"))
+    result = pytester.runpytest(f"--store={tmp_path / 's.sqlite'}", f"--report-dir={tmp_path / 'out'}")
+    result.assert_outcomes(**outcome)
+    result.stdout.fnmatch_lines(["Z4 *supported *supported *"])
     if "failed" in outcome:
         result.stdout.fnmatch_lines(["*Z4 finding changed*"])

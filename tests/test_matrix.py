@@ -79,6 +79,7 @@ def test_expectations_are_printed_per_variant(tmp_path, capsys):
         reasons[claim, key] = expectation.reason
     # band = the planted 95% CI widened by its own width on each side, by hand
     assert printed == {
+        ("A1", "ci"): ("supported", "", 0.05, pytest.approx((0.02, 0.08), abs=1e-12)),  # supported: pinned too
         ("C2", "ci"): ("refuted", "mean test accuracy", 0.05, pytest.approx((0.02, 0.08), abs=1e-12)),
         ("A1", "ci/lr-tuned"): ("refuted", "mean test accuracy", -0.02, pytest.approx((-0.05, 0.01), abs=1e-12)),
         ("C2", "ci/lr-tuned"): ("refuted", "mean test accuracy", 0.05, pytest.approx((0.02, 0.08), abs=1e-12)),
@@ -86,8 +87,8 @@ def test_expectations_are_printed_per_variant(tmp_path, capsys):
         ("A1", "ci/fashion-mnist"): ("untestable", "sigmoid-bn0-sgd-bs128", None, None),
         ("C2", "ci/fashion-mnist"): ("refuted", "mean test accuracy", 0.07, pytest.approx((0.055, 0.085), abs=1e-12)),
     }
-    assert list(printed) == [("C2", "ci"), ("A1", "ci/lr-tuned"), ("C2", "ci/lr-tuned"), ("B1", "ci/lr-tuned"),
-                             ("A1", "ci/fashion-mnist"), ("C2", "ci/fashion-mnist")]  # supported A1 left out
+    assert list(printed) == [("A1", "ci"), ("C2", "ci"), ("A1", "ci/lr-tuned"), ("C2", "ci/lr-tuned"),
+                             ("B1", "ci/lr-tuned"), ("A1", "ci/fashion-mnist"), ("C2", "ci/fashion-mnist")]
     assert reasons["A1", "ci/lr-tuned"] == ("measured 2026-11-27, 3 seeds: refuted, decided by mean test accuracy: "
                                             "difference -0.02 (95% CI [-0.03, -0.01])")
     assert reasons["A1", "ci/fashion-mnist"].startswith("measured 2026-11-27, 3 seeds: untestable at this scale")

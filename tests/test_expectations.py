@@ -1,0 +1,49 @@
+"""``python -m reports.expectations``: every empirical claim's finding is printed as a pin,
+supported ones too; arithmetic checks (D5, D6) get none. On planted evidence."""
+
+import json
+
+import pytest
+
+from fixtures.claims.claim import Expectation, band_around
+from reports.expectations import main as print_expectations
+
+
+def outcome(claim_id, verdict, kind="empirical", name="mean test accuracy", difference=0.05, ci=(0.04, 0.06)):
+    return {"claim": {"id": claim_id, "english": f"claim {claim_id}", "kind": kind}, "verdict": verdict,
+            "expected": "supported", "n_seeds": 3, "unit": "seeds", "untestable": "",
+            "deciding_part": {"name": name, "difference": difference, "ci": list(ci)}, "finding_changed": ""}
+
+
+def printed_pins(tmp_path, capsys, outcomes) -> dict:
+    """Each printed line ("A1: 'ci': Expectation(...),") read back as Python, by claim id."""
+    evidence = {"schema": 1, "environment": {"date": "2026-11-28T00:00:00"},
+                "settings": {"scale": {"name": "ci"}}, "outcomes": outcomes, "runs": {}}
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(evidence))
+    assert print_expectations([str(path)]) == 0
+    pins = {}
+    for line in capsys.readouterr().out.splitlines():
+        claim, source = line.split(": ", 1)
+        [(key, pin)] = eval("{" + source + "}", {"Expectation": Expectation, "band_around": band_around}).items()
+        pins[claim] = (key, pin)
+    return pins
+
+
+def test_a_supported_empirical_claim_is_pinned_to_its_headline_part(tmp_path, capsys):
+    pins = printed_pins(tmp_path, capsys, [outcome("A1", "supported", difference=0.3, ci=(0.25, 0.35))])
+    key, pin = pins["A1"]
+    assert key == "ci" and (pin.verdict, pin.part, pin.effect) == ("supported", "mean test accuracy", 0.3)
+    assert pin.band == pytest.approx((0.15, 0.45), abs=1e-12)  # the CI widened by its width, by hand
+    assert pin.band[0] <= pin.effect <= pin.band[1]
+    assert pin.reason == ("measured 2026-11-28, 3 seeds: supported, headline part mean test accuracy: "
+                          "difference +0.3 (95% CI [+0.25, +0.35])")
+
+
+def test_an_arithmetic_check_is_not_pinned_whatever_its_verdict(tmp_path, capsys):
+    """D5 and D6 hold for any data: no measured finding to pin, beside an empirical one that is."""
+    pins = printed_pins(tmp_path, capsys, [outcome("D5", "supported", kind="arithmetic"),
+                                           outcome("D6", "refuted", kind="arithmetic"),
+                                           outcome("C2", "refuted")])
+    assert list(pins) == ["C2"]
+    assert pins["C2"][1].verdict == "refuted"
