@@ -1,12 +1,16 @@
 """``python -m reports build EVIDENCE.json [--out DIR] [--compare PREVIOUS.json]``,
 ``python -m reports table EVIDENCE.json [EVIDENCE2.json ...]``,
-``python -m reports matrix EVIDENCE.json``.
+``python -m reports matrix EVIDENCE.json``,
+``python -m reports drift EVIDENCE.json BASELINE.json``.
 
 ``build`` rebuilds the HTML report from a stored evidence.json, or from a pytest-benchmark JSON
 with the evidence under ``"bnclaims"`` (then the D6 timing figure is drawn too), without training
 anything. ``table`` prints the README's verdict table (Markdown): one row per claim, one column
 per evidence file. ``matrix`` prints the claim x variant matrix (Markdown) of a ``--variant``
-run with several variants. A file that cannot be read as evidence is a one-line error and exit status 2.
+run with several variants. ``drift`` prints which configurations' numbers moved beyond float noise
+against a baseline evidence file (``reports/drift.py``) and a summary line; its exit status is 1
+when anything drifted, 0 when nothing did. A file that cannot be read as evidence (or, for
+``drift``, two files of different scales) is a one-line error and exit status 2.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import sys
 from pathlib import Path
 
 from reports.build import EvidenceError, build_report, load_evidence, verdict_table
+from reports.drift import drift_table
 from reports.matrix import matrix_markdown
 
 
@@ -32,6 +37,9 @@ def parser() -> argparse.ArgumentParser:
     table.add_argument("evidence", type=Path, nargs="+", help="evidence.json or pytest-benchmark JSON files")
     matrix = commands.add_parser("matrix", help="print the claim x variant matrix (Markdown) of a --variant run")
     matrix.add_argument("evidence", type=Path, help="evidence.json of pytest claims/ --variant all (or a list)")
+    drift = commands.add_parser("drift", help="which configurations moved beyond noise against a baseline (Markdown)")
+    drift.add_argument("evidence", type=Path, help="evidence.json of the environment under test")
+    drift.add_argument("baseline", type=Path, help="evidence.json of the baseline (pinned) environment")
     return parser
 
 
@@ -44,9 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "matrix":
             print(matrix_markdown(load_evidence(args.evidence)[0]), end="")
             return 0
+        if args.command == "drift":
+            table = drift_table(load_evidence(args.evidence)[0], load_evidence(args.baseline)[0])
+            print(table.markdown())
+            print(table.summary())
+            return 1 if table.drifted else 0
         evidence, benchmarks = load_evidence(args.evidence)
         previous, previous_benchmarks = load_evidence(args.compare) if args.compare else (None, None)
-    except (EvidenceError, ValueError) as error:  # ValueError: no variants section to tabulate
+    except (EvidenceError, ValueError) as error:  # ValueError: no variants section to tabulate; drift: different scales
         print(f"python -m reports: error: {error}", file=sys.stderr)
         return 2
     out_dir = args.out if args.out is not None else args.evidence.parent
