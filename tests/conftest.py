@@ -8,10 +8,21 @@ from pathlib import Path
 import pytest
 
 from fixtures.training.data import ENV_VAR
-from fixtures.execution.runs import Runs
 from fixtures.training.scales import SCALES
 from fixtures.execution.store import RunStore
 from tests.prerequisites import missing
+
+
+@pytest.fixture(autouse=True)
+def _backend_outlives_pytester(request):
+    """Load the backend before ``pytester`` snapshots ``sys.modules``.
+
+    The plugin loads Keras only once a session trains, and pytester drops every module an
+    in-process run imported when its test ends; TensorFlow imported a second time in one process
+    aborts it. Autouse fixtures are set up first, so this runs before pytester's snapshot.
+    """
+    if "pytester" in request.fixturenames:
+        import fixtures.training.trainer  # noqa: F401 (Keras and its backend, kept for the session)
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +38,8 @@ def mnist_path() -> Path:
 def smoke_runs(tmp_path, mnist_path, monkeypatch):
     """``smoke_runs(name="runs", **kwargs)``: a ``Runs`` at the smoke scale on tmp_path/<name>.sqlite."""
     monkeypatch.setenv(ENV_VAR, str(mnist_path))
+
+    from fixtures.execution.runs import Runs  # Keras loads after the plugin chose its backend
 
     def make(name: str = "runs", **kwargs) -> Runs:
         return Runs(store=RunStore(tmp_path / f"{name}.sqlite"), scale=SCALES["smoke"], **kwargs)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from fixtures import settings
@@ -56,6 +60,9 @@ def test_cli_beats_env_beats_ini(project, monkeypatch):
         (["--cluster", "notaurl"], "bad Dask scheduler address 'notaurl'; expected SCHEME://HOST:PORT"),
         (["--cluster", "tcp://host"], "bad Dask scheduler address 'tcp://host'"),
         (["--cluster", "tcp://host:99999"], "bad Dask scheduler address 'tcp://host:99999'"),
+        (["--backend", "theano"], "unknown Keras backend 'theano'; choose one of tensorflow, jax, torch"),
+        (["--backend", "torch", "--trainer", "xla"], "the xla trainer is TensorFlow's; on the torch backend use fit"),
+        (["--backend", "jax", "--cluster", "tcp://127.0.0.1:8786"], "--cluster trains on the TensorFlow backend only"),
     ],
 )
 def test_bad_command_line_values_are_usage_errors(project, args, message):
@@ -107,3 +114,36 @@ def test_workers_auto_follows_cores_threads_and_memory(monkeypatch, workers, thr
     monkeypatch.setattr(settings.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
     monkeypatch.setattr(settings, "_memory_bytes", lambda: memory_gb * 1024**3)
     assert settings.resolve_workers(workers, threads) == expected
+
+
+def test_a_bad_keras_backend_variable_is_a_usage_error(project, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "theano")
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*bad environment variable KERAS_BACKEND: unknown Keras backend 'theano'*"])
+
+
+def test_a_backend_that_is_not_installed_is_one_line_naming_its_install(project, monkeypatch):
+    from fixtures.training import backend
+
+    monkeypatch.setattr(backend, "_importable", lambda module: False)
+    monkeypatch.delitem(sys.modules, "keras", raising=False)  # as in a session that has not loaded it
+    result = project.runpytest("--backend", "jax")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: bn-claims: the jax backend needs the jax package, which is not installed "
+                                 "(tox -e jax, or pip install -r requirements-jax.txt)"])
+
+
+def test_options_are_read_before_keras_or_tensorflow_loads():
+    """Keras reads its backend once, at import: a test session that trains nothing (here the
+    statistics tests) must never load either, and a usage error comes before both."""
+    code = ("import sys, pytest; rc = pytest.main(['tests/stats/test_stats_results.py', '-q', '-p', 'no:cacheprovider']);"
+            "print('LOADED', sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules)); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "LOADED []" in done.stdout
+    usage = subprocess.run([sys.executable, "-c", "import sys, pytest; rc = pytest.main(['claims/', '--scale', 'huge']);"
+                            "print('LOADED', sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))"],
+                           capture_output=True, text=True, timeout=600, cwd=Path(__file__).parents[1])
+    assert "unknown scale 'huge'" in usage.stderr and "LOADED []" in usage.stdout

@@ -1,0 +1,265 @@
+"""The claims across environments: ``python -m reports.environments [ENV ...] [-- pytest args]``.
+
+An environment is a named set of (Keras backend, package versions) declared in tox.ini:
+``pinned`` (requirements.txt on TensorFlow, the baseline), ``latest`` (the newest tensorflow-cpu
+and keras), ``nightly`` (tf-nightly and keras-nightly), ``jax`` and ``torch`` (Keras on those
+backends, pinned). Each is built from the package index by tox and runs ``pytest claims/`` into
+``<dir>/<date>/<env>/`` (its own evidence.json and report). Then every other environment is
+compared with the baseline's evidence:
+
+- the **environment matrix** (claim x environment): the verdict and the deciding part's effect,
+  and what changed against the baseline (another verdict, another deciding part, or an effect
+  outside the band around the baseline's 95% CI, ``band_around``, as a pin is checked);
+- the **drift table** per environment (``reports.drift``): which configurations' per-seed numbers
+  moved beyond float noise (paired by seed, Holm over the table).
+
+Written to ``<dir>/<date>/environments.json``, ``environments.md`` and ``index.html``.
+
+Exit status: 0 when nothing changed; 1 when a finding changed against the baseline, a
+configuration drifted, or (unless ``--against-baseline-only``) a claim came out other than its
+pinned expectation in some environment; 3 when an environment could not be built or run (the
+others still run and are reported; the failed one is named with its last log line); 2 for a
+usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from fixtures.claims.claim import band_around
+from reports.build import EvidenceError, load_evidence
+from reports.drift import DriftError, drift_table
+from reports.formatting import interval, signed
+
+ENVIRONMENTS = ("pinned", "latest", "nightly", "jax", "torch")
+BASELINE = "pinned"
+VERSION_KEYS = ("keras", "tensorflow", "jax", "jaxlib", "torch", "numpy", "python")
+
+
+@dataclass(frozen=True)
+class EnvironmentRun:
+    """One environment's ``tox -e NAME -- pytest args``: how it ended and where its evidence is."""
+
+    name: str
+    status: str  # "ok" (pytest exit 0), "claims" (exit 1: a claim not as expected), "failed",
+    # or "earlier" (the baseline's evidence from an earlier run in the same folder)
+    returncode: int
+    seconds: float
+    evidence: str | None  # path of its evidence.json, when the session wrote one
+    problem: str = ""  # for "failed": the log's last line
+
+
+def run_environment(name: str, out: Path, pytest_args: list[str], tox: list[str]) -> EnvironmentRun:
+    """Build (or reuse) the tox environment and run the claims in it; the log goes to
+    ``out/NAME/log.txt`` and, line by line, to this terminal."""
+    folder = out / name
+    folder.mkdir(parents=True, exist_ok=True)
+    evidence = folder / "evidence.json"
+    evidence.unlink(missing_ok=True)  # a rerun must not report an older session's evidence
+    command = [*tox, "-e", name, "--", f"--report-dir={folder}", *pytest_args]
+    began = time.perf_counter()
+    last = ""
+    with open(folder / "log.txt", "w") as log:
+        try:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        except OSError as exc:
+            return EnvironmentRun(name, "failed", 127, 0.0, None, f"cannot start {command[0]}: {exc}")
+        with process:
+            for line in process.stdout:
+                log.write(line)
+                print(f"[{name}] {line}", end="", flush=True)
+                last = line.strip() or last
+        returncode = process.returncode
+    seconds = time.perf_counter() - began
+    if not evidence.exists():
+        return EnvironmentRun(name, "failed", returncode, seconds, None, last or f"tox exited {returncode}")
+    status = "ok" if returncode == 0 else "claims"
+    return EnvironmentRun(name, status, returncode, seconds, str(evidence))
+
+
+def changed_against(outcome: dict, base: dict | None) -> str:
+    """What changed in ``outcome`` against the baseline environment's outcome of the same claim
+    ("" if nothing): the verdict, the deciding part, or the effect leaving the band around the
+    baseline's 95% CI (the band a pin uses)."""
+    if base is None:
+        return "not run in the baseline"
+    if outcome["verdict"] != base["verdict"]:
+        return f"{base['verdict']} -> {outcome['verdict']}"
+    part, base_part = outcome.get("deciding_part") or {}, base.get("deciding_part") or {}
+    if outcome["verdict"] == "untestable" or not base_part.get("ci"):
+        return ""
+    if part.get("name") != base_part.get("name"):
+        return f"decided by {part.get('name')!r}, in the baseline by {base_part.get('name')!r}"
+    low, high = band_around(*base_part["ci"])
+    if not low <= part["difference"] <= high:
+        return (f"effect {signed(part['difference'])} outside [{signed(low)}, {signed(high)}] "
+                f"(baseline {signed(base_part['difference'])})")
+    return ""
+
+
+def environment_matrix(evidences: dict[str, dict], baseline: str = BASELINE) -> dict:
+    """{"environments": [...], "versions": {env: {...}}, "rows": [{"id", "cells": {env: cell}}]}."""
+    outcomes = {env: {o["claim"]["id"]: o for o in ev["outcomes"]} for env, ev in evidences.items()}
+    base = outcomes.get(baseline, {})
+    rows = []
+    for claim_id in sorted(set().union(*outcomes.values())):
+        cells = {}
+        for env, found in outcomes.items():
+            o = found.get(claim_id)
+            cells[env] = None if o is None else {
+                "verdict": o["verdict"],
+                "effect": _effect(o),
+                "changed": "" if env == baseline else changed_against(o, base.get(claim_id)),
+                "pin": o.get("finding_changed") or ("" if o["verdict"] == o["expected"]
+                                                    else f"expected {o['expected']}"),
+            }
+        rows.append({"id": claim_id, "cells": cells})
+    versions = {env: {k: v for k, v in ev["environment"]["versions"].items() if k in VERSION_KEYS}
+                for env, ev in evidences.items()}
+    return {"environments": list(evidences), "baseline": baseline, "versions": versions, "rows": rows}
+
+
+def _effect(outcome: dict) -> str:
+    if outcome["verdict"] == "untestable":
+        return "not learnt: " + outcome.get("untestable", "").rpartition("): ")[2]
+    part = outcome.get("deciding_part") or {}
+    name = part.get("name") or ""
+    return f"{name + ': ' if name else ''}{signed(part.get('difference'))} {interval(part.get('ci'))}"
+
+
+def matrix_markdown(matrix: dict) -> str:
+    envs = matrix["environments"]
+    header = [f"{env} ({', '.join(f'{k} {v}' for k, v in matrix['versions'][env].items() if k != 'python')})"
+              for env in envs]
+    lines = ["| id | " + " | ".join(header) + " |", "|" + " --- |" * (len(envs) + 1)]
+    for row in matrix["rows"]:
+        cells = []
+        for env in envs:
+            c = row["cells"][env]
+            if c is None:
+                cells.append("\u2013")
+                continue
+            text = c["verdict"] if c["verdict"] == "supported" else f"{c['verdict']}: {c['effect']}"
+            if c["changed"]:
+                text += f" **changed: {c['changed']}**"
+            cells.append(text)
+        lines.append("| " + " | ".join([row["id"], *cells]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def compare(runs: list[EnvironmentRun], baseline: str = BASELINE) -> dict:
+    """The matrix and the drift tables of every environment that wrote evidence."""
+    evidences = {run.name: load_evidence(Path(run.evidence))[0] for run in runs if run.evidence}
+    result = {"runs": [asdict(run) for run in runs], "matrix": None, "drift": {}, "drift_errors": {}}
+    if not evidences:
+        return result
+    result["matrix"] = environment_matrix(evidences, baseline if baseline in evidences else next(iter(evidences)))
+    for env, evidence in evidences.items():
+        if env == baseline or baseline not in evidences:
+            continue
+        try:
+            table = drift_table(evidence, evidences[baseline])
+        except DriftError as error:
+            result["drift_errors"][env] = str(error)
+            continue
+        result["drift"][env] = {"markdown": table.markdown(), "summary": table.summary(),
+                                "drifted": [row.label for row in table.drifted]}
+    return result
+
+
+def exit_status(result: dict, against_baseline_only: bool) -> int:
+    if any(run["status"] == "failed" for run in result["runs"]):
+        return 3
+    changed = result["matrix"] and any(c and c["changed"] for row in result["matrix"]["rows"]
+                                       for c in row["cells"].values())
+    drifted = any(d["drifted"] for d in result["drift"].values()) or result["drift_errors"]
+    pins = not against_baseline_only and any(run["status"] == "claims" for run in result["runs"])
+    return 1 if changed or drifted or pins else 0
+
+
+def markdown(result: dict) -> str:
+    lines = ["# The claims across environments", ""]
+    for run in result["runs"]:
+        lines.append(f"- **{run['name']}**: {run['status']} (exit {run['returncode']}, {run['seconds']:.0f} s)"
+                     + (f": {run['problem']}" if run["problem"] else ""))
+    if result["matrix"]:
+        lines += ["", f"## Environment matrix (changes against {result['matrix']['baseline']})", "",
+                  matrix_markdown(result["matrix"])]
+    for env, drift in result["drift"].items():
+        lines += [f"## Drift: {env} against {BASELINE}", "", drift["summary"], "", drift["markdown"]]
+    for env, error in result["drift_errors"].items():
+        lines += [f"## Drift: {env}", "", f"not compared: {error}", ""]
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(result: dict, out: Path) -> Path:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    (out / "environments.json").write_text(json.dumps(result, indent=1, sort_keys=True))
+    text = markdown(result)
+    (out / "environments.md").write_text(text)
+    templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                            autoescape=select_autoescape(["html", "j2"]))
+    page = templates.get_template("environments.html.j2").render(result=result, baseline=BASELINE)
+    (out / "index.html").write_text(page)
+    return out / "index.html"
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reports.environments", allow_abbrev=False,
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("environments", nargs="*", metavar="ENV",
+                        help=f"environments to run (default all: {', '.join(ENVIRONMENTS)})")
+    parser.add_argument("--dir", type=Path, default=Path("reports/environments"),
+                        help="where the dated results go (default reports/environments)")
+    parser.add_argument("--date", default=date.today().isoformat(), help="the night's folder name")
+    parser.add_argument("--against-baseline-only", action="store_true",
+                        help="judge environments only against the baseline, not the claims' pinned "
+                             "expectations (for a scale that has none, such as smoke)")
+    parser.add_argument("--tox", default=f"{sys.executable} -m tox",
+                        help="the tox command (default: this Python's tox)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    pytest_args = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser().parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    unknown = [name for name in args.environments if name not in ENVIRONMENTS]
+    if unknown:
+        print(f"environments: unknown environment {unknown[0]!r}; choose from {', '.join(ENVIRONMENTS)}",
+              file=sys.stderr)
+        return 2
+    names = list(dict.fromkeys(args.environments or ENVIRONMENTS))
+    if BASELINE in names:  # the baseline first: the others are compared with it
+        names.remove(BASELINE)
+        names.insert(0, BASELINE)
+    out = args.dir / args.date
+    runs = [run_environment(name, out, pytest_args, args.tox.split()) for name in names]
+    if BASELINE not in names and (out / BASELINE / "evidence.json").exists():  # an earlier run's
+        runs.insert(0, EnvironmentRun(BASELINE, "earlier", 0, 0.0, str(out / BASELINE / "evidence.json")))
+    for run in runs:
+        if run.status == "failed":
+            print(f"environments: {run.name} could not be built or run (exit {run.returncode}): {run.problem}",
+                  file=sys.stderr)
+    try:
+        result = compare(runs)
+    except EvidenceError as error:
+        print(f"environments: {error}", file=sys.stderr)
+        return 3
+    page = write_outputs(result, out)
+    print(markdown(result))
+    status = exit_status(result, args.against_baseline_only)
+    print(f"environments: report {page}; exit {status}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

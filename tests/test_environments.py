@@ -1,0 +1,120 @@
+"""``python -m reports.environments``: the claims across environments, compared with the baseline.
+
+The environments themselves are built by tox (slow, and from the package index); here a fake tox
+(tests/data/fake_tox.py) writes a stored evidence file per environment, so what is tested is the
+runner's own job: every environment runs even when one fails to build, the matrix flags what
+changed against the baseline and nothing else, and the exit status says which case it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from reports import environments
+from reports.environments import changed_against, environment_matrix, main
+
+DATA = Path(__file__).parent / "data"
+FAKE_TOX = f"{sys.executable} {DATA / 'fake_tox.py'}"
+
+
+def evidence() -> dict:
+    return json.loads((DATA / "evidence.json").read_text())
+
+
+def outcome(verdict="supported", name="part", difference=0.5, ci=(0.4, 0.6)) -> dict:
+    return {"verdict": verdict, "expected": "supported", "claim": {"id": "A1"},
+            "deciding_part": {"name": name, "difference": difference, "ci": list(ci)}}
+
+
+@pytest.mark.parametrize("changed, expected", [
+    (outcome(), ""),
+    (outcome(difference=0.65), ""),  # inside the band: the CI widened by its width each side
+    (outcome(difference=0.85), "outside"),
+    (outcome(verdict="refuted"), "supported -> refuted"),
+    (outcome(name="other"), "decided by 'other'"),
+])
+def test_changed_against_the_baseline(changed, expected):
+    text = changed_against(changed, outcome())
+    assert (expected in text) if expected else text == ""
+
+
+def test_the_matrix_flags_only_the_claim_that_moved():
+    base = evidence()
+    moved = copy.deepcopy(base)
+    target = next(o for o in moved["outcomes"] if o["verdict"] == "supported")
+    target["verdict"] = "refuted"
+    moved["environment"]["versions"]["keras"] = "9.9.9"
+    matrix = environment_matrix({"pinned": base, "jax": moved})
+    flagged = {row["id"]: row["cells"]["jax"]["changed"] for row in matrix["rows"] if row["cells"]["jax"]["changed"]}
+    assert flagged == {target["claim"]["id"]: "supported -> refuted"}
+    assert matrix["versions"]["jax"]["keras"] == "9.9.9"
+    assert all(not row["cells"]["pinned"]["changed"] for row in matrix["rows"])
+
+
+def run(tmp_path, monkeypatch, *envs, extra=(), **variables) -> int:
+    for key, value in variables.items():
+        monkeypatch.setenv(key, value)
+    return main([*envs, "--dir", str(tmp_path), "--date", "night", "--tox", FAKE_TOX,
+                 "--against-baseline-only", *extra, "--", "--scale", "smoke"])
+
+
+def test_unchanged_environments_exit_zero_and_write_the_report(tmp_path, monkeypatch):
+    assert run(tmp_path, monkeypatch, "pinned", "jax") == 0
+    out = tmp_path / "night"
+    result = json.loads((out / "environments.json").read_text())
+    assert [r["name"] for r in result["runs"]] == ["pinned", "jax"]
+    assert result["drift"]["jax"]["drifted"] == []
+    assert "Environment matrix" in (out / "index.html").read_text()
+    assert "--scale smoke" in (out / "jax" / "log.txt").read_text()  # pytest arguments reach tox
+
+
+def test_a_changed_finding_exits_one(tmp_path, monkeypatch):
+    moved = evidence()
+    next(o for o in moved["outcomes"] if o["verdict"] == "supported")["verdict"] = "refuted"
+    path = tmp_path / "moved.json"
+    path.write_text(json.dumps(moved))
+    assert run(tmp_path, monkeypatch, "pinned", "torch", FAKE_TOX_EVIDENCE_TORCH=str(path)) == 1
+
+
+def test_drifted_numbers_exit_one(tmp_path, monkeypatch):
+    moved = evidence()
+    for runs in moved["runs"].values():
+        for r in runs:
+            r["test_accuracy"] = [a + 0.05 for a in r["test_accuracy"]]  # a shift much larger than its spread
+    path = tmp_path / "moved.json"
+    path.write_text(json.dumps(moved))
+    assert run(tmp_path, monkeypatch, "pinned", "latest", FAKE_TOX_EVIDENCE_LATEST=str(path)) == 1
+    result = json.loads((tmp_path / "night" / "environments.json").read_text())
+    assert result["drift"]["latest"]["drifted"]
+
+
+def test_a_failed_environment_is_named_and_the_others_still_run(tmp_path, monkeypatch, capsys):
+    status = run(tmp_path, monkeypatch, "pinned", "nightly", "jax", FAKE_TOX_FAIL="nightly")
+    assert status == 3
+    err = capsys.readouterr().err
+    assert "nightly could not be built or run" in err and "Could not find a version" in err
+    result = json.loads((tmp_path / "night" / "environments.json").read_text())
+    assert {r["name"]: r["status"] for r in result["runs"]} == {"pinned": "ok", "nightly": "failed", "jax": "ok"}
+    assert "jax" in result["drift"]
+
+
+def test_claims_not_as_expected_fail_unless_judged_against_the_baseline_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_TOX_EXIT_JAX", "1")
+    assert run(tmp_path, monkeypatch, "pinned", "jax") == 0
+    assert main(["pinned", "jax", "--dir", str(tmp_path), "--date", "n2", "--tox", FAKE_TOX]) == 1
+
+
+def test_an_unknown_environment_is_one_line_and_exit_two(tmp_path, capsys):
+    assert main(["jaxx", "--dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "environments: unknown environment 'jaxx'; choose from " + ", ".join(environments.ENVIRONMENTS))
+
+
+def test_a_missing_tox_is_a_failed_environment(tmp_path, capsys):
+    assert main(["pinned", "--dir", str(tmp_path), "--tox", "/nonexistent/tox"]) == 3
+    assert "cannot start /nonexistent/tox" in capsys.readouterr().err
