@@ -40,7 +40,7 @@ from reports.formatting import interval, signed
 
 ENVIRONMENTS = ("pinned", "latest", "nightly", "jax", "torch")
 BASELINE = "pinned"
-VERSION_KEYS = ("keras", "tensorflow", "jax", "jaxlib", "torch", "numpy", "python")
+VERSION_KEYS = ("keras", "tensorflow", "jax", "jaxlib", "jax_device", "torch", "numpy", "python")
 
 
 @dataclass(frozen=True)
