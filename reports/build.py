@@ -336,6 +336,7 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
         cost=training_cost(evidence),
         benchmark_seconds=_benchmark_seconds(benchmarks),
         matrix=variant_matrix(evidence),
+        drift=evidence.get("drift"),  # against --baseline, when the session had one
     )
 
 

@@ -170,7 +170,7 @@ def compare(runs: list[EnvironmentRun], baseline: str = BASELINE) -> dict:
             result["drift_errors"][env] = str(error)
             continue
         result["drift"][env] = {"markdown": table.markdown(), "summary": table.summary(),
-                                "drifted": [row.label for row in table.drifted]}
+                                "drifted": [f"{row.label} {row.metric}" for row in table.drifted]}
     return result
 
 
