@@ -56,14 +56,19 @@ class EnvironmentRun:
     problem: str = ""  # for "failed": the log's last line
 
 
-def run_environment(name: str, out: Path, pytest_args: list[str], tox: list[str]) -> EnvironmentRun:
-    """Build (or reuse) the tox environment and run the claims in it; the log goes to
+def run_environment(name: str, out: Path, pytest_args: list[str], tox: list[str] | None) -> EnvironmentRun:
+    """Build (or reuse) the tox environment and run the claims in it (with ``tox`` None: in
+    this Python, for the pinned environment it already is); the log goes to
     ``out/NAME/log.txt`` and, line by line, to this terminal."""
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     evidence = folder / "evidence.json"
     evidence.unlink(missing_ok=True)  # a rerun must not report an older session's evidence
-    command = [*tox, "-e", name, "--", f"--report-dir={folder}", *pytest_args]
+    if tox is None:
+        command = [sys.executable, "-m", "pytest", "claims/", "--backend", "tensorflow",
+                   f"--report-dir={folder}", *pytest_args]
+    else:
+        command = [*tox, "-e", name, "--", f"--report-dir={folder}", *pytest_args]
     began = time.perf_counter()
     last = ""
     with open(folder / "log.txt", "w") as log:
@@ -225,6 +230,9 @@ def parser() -> argparse.ArgumentParser:
                              "expectations (for a scale that has none, such as smoke)")
     parser.add_argument("--tox", default=f"{sys.executable} -m tox",
                         help="the tox command (default: this Python's tox)")
+    parser.add_argument("--pinned-here", action="store_true",
+                        help="run the pinned environment in this Python instead of a tox env of its own "
+                             "(where requirements.txt is installed already, as in .ci/run)")
     return parser
 
 
@@ -242,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         names.remove(BASELINE)
         names.insert(0, BASELINE)
     out = args.dir / args.date
-    runs = [run_environment(name, out, pytest_args, args.tox.split()) for name in names]
+    runs = [run_environment(name, out, pytest_args,
+                            None if name == BASELINE and args.pinned_here else args.tox.split())
+            for name in names]
     if BASELINE not in names and (out / BASELINE / "evidence.json").exists():  # an earlier run's
         runs.insert(0, EnvironmentRun(BASELINE, "earlier", 0, 0.0, str(out / BASELINE / "evidence.json")))
     for run in runs:

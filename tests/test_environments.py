@@ -118,3 +118,16 @@ def test_an_unknown_environment_is_one_line_and_exit_two(tmp_path, capsys):
 def test_a_missing_tox_is_a_failed_environment(tmp_path, capsys):
     assert main(["pinned", "--dir", str(tmp_path), "--tox", "/nonexistent/tox"]) == 3
     assert "cannot start /nonexistent/tox" in capsys.readouterr().err
+
+
+def test_pinned_here_runs_the_baseline_in_this_python(tmp_path, monkeypatch):
+    """--pinned-here: pytest claims/ in this interpreter for pinned, tox for the others."""
+    calls = []
+
+    def fake_run(name, out, pytest_args, tox):
+        calls.append((name, tox))
+        return environments.EnvironmentRun(name, "failed", 1, 0.0, None, "not run")
+
+    monkeypatch.setattr(environments, "run_environment", fake_run)
+    main(["pinned", "jax", "--dir", str(tmp_path), "--pinned-here", "--tox", "mytox"])
+    assert calls == [("pinned", None), ("jax", ["mytox"])]
