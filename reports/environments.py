@@ -207,6 +207,7 @@ def markdown(result: dict) -> str:
 def write_outputs(result: dict, out: Path) -> Path:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+    out.mkdir(parents=True, exist_ok=True)
     (out / "environments.json").write_text(json.dumps(result, indent=1, sort_keys=True))
     text = markdown(result)
     (out / "environments.md").write_text(text)
