@@ -1,0 +1,73 @@
+"""The JAX trainers against each other, epoch for epoch: plain ``model.fit``, the ``scan`` trainer
+(one compiled ``lax.scan`` per epoch) and the scan trainer vmapped over 4 seeds (seconds per
+seed). pytest-benchmark times ``scan``; the same test times ``fit`` and the vmapped seeds over
+as many rounds, so the ratios come from one process on one machine (compare ratios, not seconds).
+
+Runs on Keras's JAX backend only: ``pytest benchmarks/test_jax_trainers.py --backend jax -s``
+(``-s`` prints one line per case; the numbers are also in the benchmark's ``extra_info``).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+
+pytest.importorskip("jax", reason="the JAX trainers run in the jax environment: tox -e jax or /tmp/envs/jax")
+
+from fixtures.training.backend import active_backend  # noqa: E402 (imports no Keras)
+
+if active_backend() != "jax":
+    pytest.skip("the JAX trainers need Keras's JAX backend: run with --backend jax", allow_module_level=True)
+
+from fixtures.training import trainer as training  # noqa: E402
+from fixtures.training.models import ModelConfig  # noqa: E402
+from fixtures.training.trainer import batch_orders, initial_weights, scaled_data  # noqa: E402
+
+ROUNDS = 3
+VMAP_SEEDS = 4
+ROWS: list[dict] = []
+
+
+def epoch_seconds(run_epoch, order, rounds: int) -> list[float]:
+    run_epoch(order)  # trace and compile
+    seconds = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        run_epoch(order)
+        seconds.append(time.perf_counter() - began)
+    return seconds
+
+
+@pytest.mark.parametrize("bn", [0, 1], ids=["noBN", "BN"])
+@pytest.mark.parametrize("batch_size, train_size", [(128, 10_000), (4, 10_000), (128, 60_000)],
+                         ids=["bs128-10k", "bs4-10k", "bs128-60k"])
+def test_jax_trainers(benchmark, mnist_env, batch_size, train_size, bn):
+    from fixtures.training.jax_loop import train_seeds
+
+    config = ModelConfig("sigmoid", bn, "sgd", batch_size)
+    data = scaled_data(train_size, 1_000)
+    order = batch_orders(0, train_size, 1)[0]
+    benchmark.group = f"epoch bs{batch_size} {train_size}"
+
+    _, scan_epoch, _ = training._starter("scan")(config, 0, data)
+    scan_epoch(order)  # compile
+    benchmark.pedantic(lambda: scan_epoch(order), rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    scan = benchmark.stats.stats.median
+
+    _, fit_epoch, _ = training._starter("fit")(config, 0, data)
+    fit = statistics.median(epoch_seconds(fit_epoch, order, ROUNDS))
+
+    seeds = range(VMAP_SEEDS)
+    weights = [initial_weights(config, seed) for seed in seeds]
+    orders = [batch_orders(seed, train_size, 1) for seed in seeds]
+    vmapped = statistics.median(epoch_seconds(
+        lambda _: train_seeds(config, weights, orders, data, evaluate=False), None, ROUNDS)) / VMAP_SEEDS
+
+    row = {"batch_size": batch_size, "train_size": train_size, "bn": bn, "fit": fit, "scan": scan,
+           "vmap_per_seed": vmapped, "scan_speedup": fit / scan, "vmap_speedup": fit / vmapped}
+    benchmark.extra_info.update(row)
+    ROWS.append(row)
+    print(f"\nbs{batch_size} {train_size} BN={bn}: fit {fit:.3f} s, scan {scan:.3f} s ({fit / scan:.2f}x), "
+          f"vmapped x{VMAP_SEEDS} {vmapped:.3f} s per seed ({fit / vmapped:.2f}x)")
