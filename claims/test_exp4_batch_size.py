@@ -126,6 +126,7 @@ D1 = Claim(
     needs=_arms((1,), SIZES), must_learn=_arms((1,), (4, 64)), validity=BEST_LEARN,
     evaluate=_best(1, (4, 64)),
     expected={
+        'ci': Expectation('supported', 'measured 2026-11-29, 3 seeds: supported, headline part mean train loss: difference -0.4731 (95% CI [-0.5063, -0.4399])', part='mean train loss', effect=-0.473118, band=band_around(-0.506333, -0.439904)),
         'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by mean train loss: difference +0.146 (95% CI [+0.1443, +0.1476])', part='mean train loss', effect=0.145958, band=band_around(0.144267, 0.147649)),
     },
 )
@@ -137,6 +138,7 @@ D2 = Claim(
     needs=_arms((0,), SIZES), must_learn=_arms((0,), (4,)), validity=BEST_LEARN,
     evaluate=_best(0, (4,)),
     expected={
+        'ci': Expectation('supported', 'measured 2026-11-29, 3 seeds: supported, headline part mean train loss: difference -0.9132 (95% CI [-1.001, -0.8256])', part='mean train loss', effect=-0.913158, band=band_around(-1.00067, -0.825642)),
         'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 12 seeds: refuted, decided by mean train loss: difference +0.0774 (95% CI [+0.04816, +0.1066])', part='mean train loss', effect=0.0773995, band=band_around(0.04816, 0.106639)),
     },
 )
@@ -153,7 +155,7 @@ D3 = Claim(
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by batch 64: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
-        'ci': Expectation('refuted', 'measured 2026-11-27, 4 seeds: refuted, decided by batch 64: difference +0.0805 (95% CI [+0.07742, +0.08358])', part='batch 64', effect=0.0805, band=band_around(0.0774172, 0.0835828)),
+        'ci': Expectation('refuted', 'measured 2026-11-29, 3 seeds: refuted, decided by batch 64: difference +0.08047 (95% CI [+0.07458, +0.08636])', part='batch 64', effect=0.0804667, band=band_around(0.0745759, 0.0863575)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.05492 (95% CI [+0.04981, +0.06003])', part='batch 64', effect=0.05492, band=band_around(0.0498123, 0.0600277)),
     },
 )
@@ -171,7 +173,7 @@ D4 = Claim(
         'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by batch 4: difference +0.00275 (95% CI [+0.001358, +0.004142])', part='batch 4', effect=0.00275, band=band_around(0.00135758, 0.00414242)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by batch 64: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
-        'ci': Expectation('refuted', 'measured 2026-11-27, 4 seeds: refuted, decided by batch 64: difference +0.0805 (95% CI [+0.07742, +0.08358])', part='batch 64', effect=0.0805, band=band_around(0.0774172, 0.0835828)),
+        'ci': Expectation('refuted', 'measured 2026-11-29, 3 seeds: refuted, decided by batch 64: difference +0.08047 (95% CI [+0.07458, +0.08636])', part='batch 64', effect=0.0804667, band=band_around(0.0745759, 0.0863575)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.05492 (95% CI [+0.04981, +0.06003])', part='batch 64', effect=0.05492, band=band_around(0.0498123, 0.0600277)),
     },
 )
@@ -221,7 +223,7 @@ D7 = Claim(
         'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by BN: difference +0.06598 (95% CI [-0.04317, +0.1751])', part='BN', effect=0.0659833, band=band_around(-0.0431702, 0.175137)),
         'ci/fashion-mnist': Expectation('untestable', 'measured 2026-11-27, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.100', part='sigmoid-bn0-sgd-bs1024'),
         'ci/bn-before-activation': Expectation('untestable', 'measured 2026-11-27, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113, sigmoid-bn1-sgd-bs1024 0.219', part='sigmoid-bn0-sgd-bs1024'),
-        'ci': Expectation('untestable', 'measured 2026-11-27, 4 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113', part='sigmoid-bn0-sgd-bs1024'),
+        'ci': Expectation('untestable', 'measured 2026-11-29, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113', part='sigmoid-bn0-sgd-bs1024'),
         'article': Expectation('untestable', 'measured 2026-11-27, 5 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113', part='sigmoid-bn0-sgd-bs1024'),
     },
 )
@@ -244,7 +246,7 @@ D7U = Claim(
         'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test accuracy: difference -0.02647 (95% CI [-0.03575, -0.01718])', part='test accuracy', effect=-0.0264667, band=band_around(-0.0357506, -0.0171827)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test loss (log ratio): difference +0.0366 (95% CI [+0.02746, +0.04575])', part='test loss (log ratio)', effect=0.0366047, band=band_around(0.0274581, 0.0457512)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03638 (95% CI [+0.02656, +0.0462])', part='test loss (log ratio)', effect=0.0363801, band=band_around(0.0265638, 0.0461965)),
-        'ci': Expectation('refuted', 'measured 2026-11-27, 4 seeds: refuted, decided by test loss (log ratio): difference +0.03179 (95% CI [+0.02025, +0.04333])', part='test loss (log ratio)', effect=0.0317858, band=band_around(0.0202462, 0.0433255)),
+        'ci': Expectation('refuted', 'measured 2026-11-29, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03386 (95% CI [+0.02541, +0.04231])', part='test loss (log ratio)', effect=0.0338576, band=band_around(0.0254085, 0.0423066)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by test loss (log ratio): difference +0.03151 (95% CI [+0.02368, +0.03935])', part='test loss (log ratio)', effect=0.0315135, band=band_around(0.0236787, 0.0393483)),
     },
 )

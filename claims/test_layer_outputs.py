@@ -75,7 +75,7 @@ L1 = Claim(
         'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by final epoch: difference +0.2848 (95% CI [+0.2692, +0.3004])', part='final epoch', effect=0.284797, band=band_around(0.269213, 0.300381)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by final epoch: difference +0.02228 (95% CI [+0.01638, +0.02817])', part='final epoch', effect=0.022278, band=band_around(0.0163829, 0.0281731)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by final epoch: difference +0.008985 (95% CI [+0.006575, +0.01139])', part='final epoch', effect=0.00898481, band=band_around(0.00657527, 0.0113943)),
-        'ci': Expectation('refuted', 'measured 2026-11-27, 4 seeds: refuted, decided by final epoch: difference +0.1047 (95% CI [+0.09998, +0.1094])', part='final epoch', effect=0.104669, band=band_around(0.0999794, 0.109358)),
+        'ci': Expectation('refuted', 'measured 2026-11-29, 3 seeds: refuted, decided by final epoch: difference +0.1046 (95% CI [+0.09568, +0.1136])', part='final epoch', effect=0.104643, band=band_around(0.0956788, 0.113608)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by final epoch: difference +0.1033 (95% CI [+0.09679, +0.1098])', part='final epoch', effect=0.103302, band=band_around(0.0967949, 0.10981)),
     },
 )
