@@ -16,10 +16,11 @@ compared with the baseline's evidence:
 Written to ``<dir>/<date>/environments.json``, ``environments.md`` and ``index.html``.
 
 Exit status: 0 when nothing changed; 1 when a finding changed against the baseline, a
-configuration drifted, or (unless ``--against-baseline-only``) a claim came out other than its
-pinned expectation in some environment; 3 when an environment could not be built or run (the
-others still run and are reported; the failed one is named with its last log line); 2 for a
-usage error.
+configuration drifted, or a claim came out other than its pinned expectation in some
+environment (``--judge`` narrows this: ``baseline`` leaves the pins out, for a scale that has
+none; ``none`` only builds, runs and reports, as CI does at smoke); 3 when an environment could
+not be built or run (the others still run and are reported; the failed one is named with its
+last log line); 2 for a usage error.
 """
 
 from __future__ import annotations
@@ -179,13 +180,18 @@ def compare(runs: list[EnvironmentRun], baseline: str = BASELINE) -> dict:
     return result
 
 
-def exit_status(result: dict, against_baseline_only: bool) -> int:
+JUDGE = ("all", "baseline", "none")  # what, besides a failed environment, fails the run
+
+
+def exit_status(result: dict, judge: str = "all") -> int:
     if any(run["status"] == "failed" for run in result["runs"]):
         return 3
+    if judge == "none":
+        return 0
     changed = result["matrix"] and any(c and c["changed"] for row in result["matrix"]["rows"]
                                        for c in row["cells"].values())
     drifted = any(d["drifted"] for d in result["drift"].values()) or result["drift_errors"]
-    pins = not against_baseline_only and any(run["status"] == "claims" for run in result["runs"])
+    pins = judge == "all" and any(run["status"] == "claims" for run in result["runs"])
     return 1 if changed or drifted or pins else 0
 
 
@@ -226,9 +232,10 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--dir", type=Path, default=Path("reports/environments"),
                         help="where the dated results go (default reports/environments)")
     parser.add_argument("--date", default=date.today().isoformat(), help="the night's folder name")
-    parser.add_argument("--against-baseline-only", action="store_true",
-                        help="judge environments only against the baseline, not the claims' pinned "
-                             "expectations (for a scale that has none, such as smoke)")
+    parser.add_argument("--judge", choices=JUDGE, default="all",
+                        help="what fails the run besides an environment that cannot be built or run: all "
+                             "(default: pins, changes against the baseline, drift), baseline (changes and "
+                             "drift only, for a scale with no pins), none (only report: CI at smoke)")
     parser.add_argument("--tox", default=f"{sys.executable} -m tox",
                         help="the tox command (default: this Python's tox)")
     parser.add_argument("--pinned-here", action="store_true",
@@ -267,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     page = write_outputs(result, out)
     print(markdown(result))
-    status = exit_status(result, args.against_baseline_only)
+    status = exit_status(result, args.judge)
     print(f"environments: report {page}; exit {status}")
     return status
 

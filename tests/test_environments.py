@@ -60,7 +60,7 @@ def run(tmp_path, monkeypatch, *envs, extra=(), **variables) -> int:
     for key, value in variables.items():
         monkeypatch.setenv(key, value)
     return main([*envs, "--dir", str(tmp_path), "--date", "night", "--tox", FAKE_TOX,
-                 "--against-baseline-only", *extra, "--", "--scale", "smoke"])
+                 "--judge", "baseline", *extra, "--", "--scale", "smoke"])
 
 
 def test_unchanged_environments_exit_zero_and_write_the_report(tmp_path, monkeypatch):
@@ -107,6 +107,19 @@ def test_claims_not_as_expected_fail_unless_judged_against_the_baseline_only(tmp
     monkeypatch.setenv("FAKE_TOX_EXIT_JAX", "1")
     assert run(tmp_path, monkeypatch, "pinned", "jax") == 0
     assert main(["pinned", "jax", "--dir", str(tmp_path), "--date", "n2", "--tox", FAKE_TOX]) == 1
+
+
+def test_judge_none_reports_changes_but_fails_only_on_a_failed_environment(tmp_path, monkeypatch):
+    moved = evidence()
+    next(o for o in moved["outcomes"] if o["verdict"] == "supported")["verdict"] = "refuted"
+    path = tmp_path / "moved.json"
+    path.write_text(json.dumps(moved))
+    monkeypatch.setenv("FAKE_TOX_EVIDENCE_TORCH", str(path))
+    common = ["--dir", str(tmp_path), "--tox", FAKE_TOX, "--judge", "none"]
+    assert main(["pinned", "torch", "--date", "a", *common]) == 0
+    assert "changed" in (tmp_path / "a" / "environments.md").read_text()
+    monkeypatch.setenv("FAKE_TOX_FAIL", "torch")
+    assert main(["pinned", "torch", "--date", "b", *common]) == 3
 
 
 def test_an_unknown_environment_is_one_line_and_exit_two(tmp_path, capsys):
