@@ -26,8 +26,8 @@ def evidence() -> dict:
     return json.loads((DATA / "evidence.json").read_text())
 
 
-def outcome(verdict="supported", name="part", difference=0.5, ci=(0.4, 0.6)) -> dict:
-    return {"verdict": verdict, "expected": "supported", "claim": {"id": "A1"},
+def outcome(verdict="supported", name="part", difference=0.5, ci=(0.4, 0.6), kind="empirical") -> dict:
+    return {"verdict": verdict, "expected": "supported", "claim": {"id": "A1", "kind": kind},
             "deciding_part": {"name": name, "difference": difference, "ci": list(ci)}}
 
 
@@ -37,6 +37,7 @@ def outcome(verdict="supported", name="part", difference=0.5, ci=(0.4, 0.6)) -> 
     (outcome(difference=0.85), "outside"),
     (outcome(verdict="refuted"), "supported -> refuted"),
     (outcome(name="other"), "decided by 'other'"),
+    (outcome(difference=2.45, kind="arithmetic"), ""),  # D6's seconds: another build, another speed
 ])
 def test_changed_against_the_baseline(changed, expected):
     text = changed_against(changed, outcome())
