@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("jax", reason="the scan trainer runs in the jax environment: tox -e jax -- ... or /tmp/envs/jax")
+pytest.importorskip("jax", reason="the scan trainer runs in the jax environment, whose tox -e jax runs this module first")
 
 from fixtures.training.backend import active_backend  # noqa: E402 (imports no Keras)
 
