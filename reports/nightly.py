@@ -1,4 +1,4 @@
-"""The nightly job (``python -m reports.nightly``, or ``tox -e nightly``): the article scale, its
+"""The nightly job (``python -m reports.nightly``, or ``tox -e article``): the article scale, its
 benchmark JSON kept under the date, and the report compared with the newest earlier night.
 
 ``python -m reports.nightly [--dir reports/nightly] [--date YYYY-MM-DD] [--] [pytest args...]``
