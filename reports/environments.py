@@ -37,7 +37,8 @@ from pathlib import Path
 from fixtures.claims.claim import band_around
 from reports.build import EvidenceError, load_evidence
 from reports.drift import DriftError, drift_table
-from reports.formatting import interval, signed
+from reports.formatting import signed
+from reports.matrix import why
 
 ENVIRONMENTS = ("pinned", "latest", "nightly", "jax", "torch")
 BASELINE = "pinned"
@@ -124,7 +125,7 @@ def environment_matrix(evidences: dict[str, dict], baseline: str = BASELINE) -> 
             o = found.get(claim_id)
             cells[env] = None if o is None else {
                 "verdict": o["verdict"],
-                "effect": _effect(o),
+                "effect": why(o),
                 "changed": "" if env == baseline else changed_against(o, base.get(claim_id)),
                 "pin": o.get("finding_changed") or ("" if o["verdict"] == o["expected"]
                                                     else f"expected {o['expected']}"),
@@ -133,14 +134,6 @@ def environment_matrix(evidences: dict[str, dict], baseline: str = BASELINE) -> 
     versions = {env: {k: v for k, v in ev["environment"]["versions"].items() if k in VERSION_KEYS}
                 for env, ev in evidences.items()}
     return {"environments": list(evidences), "baseline": baseline, "versions": versions, "rows": rows}
-
-
-def _effect(outcome: dict) -> str:
-    if outcome["verdict"] == "untestable":
-        return "not learnt: " + outcome.get("untestable", "").rpartition("): ")[2]
-    part = outcome.get("deciding_part") or {}
-    name = part.get("name") or ""
-    return f"{name + ': ' if name else ''}{signed(part.get('difference'))} {interval(part.get('ci'))}"
 
 
 def matrix_markdown(matrix: dict) -> str:
