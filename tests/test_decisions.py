@@ -303,3 +303,11 @@ def test_an_expected_support_whose_finding_changed_fails(pytester, tmp_path, par
     result.stdout.fnmatch_lines(["Z4 *supported *supported *"])
     if "failed" in outcome:
         result.stdout.fnmatch_lines(["*Z4 finding changed*"])
+
+
+def test_accuracy_parts_show_their_error_rate_ratio_beside_the_points():
+    """0.97 against 0.96 is 1 point and an error ratio of 0.75 (margins.py: shown, not decided on)."""
+    part = directional([0.97, 0.971, 0.969, 0.97], [0.96, 0.961, 0.959, 0.96], paired=True)
+    found = tightest_margins(all_of(("final test accuracy", part), ("loss", part)))
+    assert found["final test accuracy"]["error_ratio"] == pytest.approx(0.03 / 0.04)
+    assert "error_ratio" not in found["loss"]
