@@ -92,8 +92,9 @@ def _d5(runs):
     ], alpha=D5.alpha)
 
 
-# Equal updates: batch 64 after its first epoch of the 60,000 images (938 updates) against batch
-# 1024 after 16 epochs (16 x 58.6 = 938 updates). Both scales train on all 60,000 images.
+# Equal updates: batch 64 after its first epoch of the 60,000 images (938 updates, the last
+# batch partial) against batch 1024 after 16 epochs (16 x 59 = 944 updates, each epoch's last
+# batch partial; 0.6% more, the nearest whole-epoch budget). Both scales train on all 60,000 images.
 UPDATES_EPOCH_64, LONG_1024 = 1, ModelConfig("sigmoid", 1, "sgd", 1024, epochs=16)
 
 
@@ -247,7 +248,11 @@ D7 = Claim(
     test="paired one-sided t-tests, batch 64 better than batch 1024 on both metrics, with BN AND without",
     margin="0: any worse end point",
     needs=_arms((0, 1), (64, 1024)), must_learn=_arms((0, 1), (64, 1024)),
-    validity="a net still on its plateau has not settled in any minimum", evaluate=_d7,
+    validity=("a net still on its plateau has not settled in any minimum. Unlike D1/D2, where "
+              "'best' means ahead after the same epochs, so a rival on its plateau is simply behind, "
+              "'worse minima' is about where training settles, and a net on its plateau has settled "
+              "nowhere; the literal 'ends worse after the same epochs' is what D1/D2 already test"),
+    evaluate=_d7,
     expected={
         'ci/resampled-data': Expectation('untestable', 'measured 2026-11-27, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.110', part='sigmoid-bn0-sgd-bs1024'),
         'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by BN: difference +0.06598 (95% CI [-0.04317, +0.1751])', part='BN', effect=0.0659833, band=band_around(-0.0431702, 0.175137)),
@@ -264,13 +269,17 @@ D7U = Claim(
     english="(D7 at equal numbers of updates) Large batches settle in worse minima, not only take fewer steps.",
     turkish="Büyük partilerin yinelenmesi daha hızlıdır, ancak yerel minimumlara düşme eğilimindedir.",
     metric=("with BN: test accuracy AND test loss (log ratio), both evaluated after the update "
-            "count, of batch 64 after 938 updates (its first epoch) against batch 1024 after the "
-            "same 938 updates (16 epochs)"),
+            "count, of batch 64 after 938 updates (its first epoch) against batch 1024 after 944 "
+            "updates (16 epochs of 59 steps, the nearest whole-epoch budget). At one learning rate "
+            "and after under 1,000 updates neither net has converged, so this measures progress "
+            "per update; a worse minimum would have to show here as a worse end point, but a "
+            "better one here does not prove either net settled"),
     test="paired one-sided t-tests, batch 64 better than batch 1024 on both metrics",
     margin=("0: any worse end point. Without BN neither arm leaves its plateau within 938 updates "
             "(../shared/notes/sigmoid-plateau.md), so only the BN nets are compared"),
     needs=(sigmoid_sgd(1, 64), LONG_1024), must_learn=(sigmoid_sgd(1, 64), LONG_1024),
-    validity="both BN nets must have learnt (checked on their final epochs)", evaluate=_d7_updates,
+    validity="both BN nets must have learnt, every seed, where compared: batch 64 after its first epoch, batch 1024 after its 16th",
+    compared_at={sigmoid_sgd(1, 64): UPDATES_EPOCH_64}, evaluate=_d7_updates,
     expected={
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03141 (95% CI [+0.02413, +0.0387])', part='test loss (log ratio)', effect=0.031412, band=band_around(0.0241255, 0.0386986)),
         'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test accuracy: difference -0.02647 (95% CI [-0.03575, -0.01718])', part='test accuracy', effect=-0.0264667, band=band_around(-0.0357506, -0.0171827)),

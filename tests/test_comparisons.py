@@ -118,14 +118,17 @@ FINAL_TEST_ACCURACY = (0.87, 0.90, 0.93, 0.96)
 
 
 @pytest.mark.parametrize("shape, kwargs, names", [
-    (improves_along, {}, ("mean train loss falls", "final test accuracy rises")),
-    (best_levels, {"best": (4,)}, ("mean train loss", "final test accuracy")),
+    (improves_along, {}, ("mean train loss falls (log ratio)", "final test accuracy rises")),
+    (best_levels, {"best": (4,)}, ("mean train loss (log ratio)", "final test accuracy")),
 ], ids=["improves_along", "best_levels"])
 def test_level_shapes_read_mean_train_loss_and_final_test_accuracy(shape, kwargs, names):
+    """Both on the log of the mean training loss (a ratio between levels), as every loss."""
     result = shape(LEVELS, levels=(1, 2, 3, 4), **kwargs)
     assert [name for name, _ in result.parts] == list(names)
-    for (name, part), expected in zip(result.parts, (MEAN_TRAIN_LOSS, FINAL_TEST_ACCURACY)):
-        assert part.level_means == pytest.approx(expected, abs=1e-9), name
+    for (name, part), expected in zip(result.parts, (np.log(MEAN_TRAIN_LOSS), FINAL_TEST_ACCURACY)):
+        # The seeds' noise moves a mean of logs off the log of the mean by ~2e-5; a wrong metric
+        # (raw nats, the final loss) is off by 0.1 or more.
+        assert part.level_means == pytest.approx(expected, abs=1e-3), name
     assert result.verdict.value == "supported"
 
 

@@ -86,7 +86,8 @@ class FakeRuns:
     ((0.9, 0.9), None),
     ((0.1135, 0.1135), "0.114"),  # one class predicted, as the untrained net at batch 1024
     ((LEARNT_ACCURACY, LEARNT_ACCURACY), None),  # the line itself counts as learnt
-    ((0.8, 0.19), "0.495"),  # the mean decides
+    ((0.8, 0.19), "0.495 (seed 1 of 2)"),  # every seed must have learnt, not the mean
+    ((0.8, 0.6), None),
     ((math.nan, math.nan), "0.100"),  # every seed diverged: counted at chance (fixtures/claims/metrics.py)
 ])
 def test_an_arm_below_the_learnt_line_makes_the_claim_untestable(accuracies, stuck):
@@ -311,3 +312,22 @@ def test_accuracy_parts_show_their_error_rate_ratio_beside_the_points():
     found = tightest_margins(all_of(("final test accuracy", part), ("loss", part)))
     assert found["final test accuracy"]["error_ratio"] == pytest.approx(0.03 / 0.04)
     assert "error_ratio" not in found["loss"]
+
+
+def test_an_arm_is_judged_learnt_at_the_epoch_the_claim_compares_it_at():
+    """D7u reads batch 64 after epoch 1: a net that learnt only later is not learnt there."""
+    late, other = ModelConfig("sigmoid", 0, "sgd", 64), ModelConfig("relu")
+
+    class Curves:
+        def seeds(self, config):
+            acc = (0.11, 0.9) if config == late else (0.9, 0.95)
+            return [RunResult(config=config.to_dict(), seed=s, budget={}, trainer="t", train_loss=(2.3, 1.0),
+                              train_accuracy=(0.1, 0.9), test_loss=(2.3, 1.0), test_accuracy=acc,
+                              epoch_seconds=(1.0, 1.0)) for s in range(3)]
+
+    final = claim("Z1", needs=(late, other), must_learn=(late, other))
+    early = claim("Z2", needs=(late, other), must_learn=(late, other), compared_at={late: 1})
+    assert untestable_reason(final, Curves()) is None
+    assert f"{late.label} at epoch 1 0.110" in untestable_reason(early, Curves())
+    with pytest.raises(ValueError, match="does not need"):
+        claim("Z3", needs=(other,), compared_at={late: 1})
