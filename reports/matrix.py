@@ -1,28 +1,27 @@
 """The claim x variant matrix: how far each verdict reaches beyond the article's own setup.
 
 Built from an evidence file with a ``variants`` section (``pytest claims/ --variant all``): per
-cell the verdict and the deciding part's effect with its 95% CI; per claim a one-line summary
-of how many variants give the article's verdict, and, for each that flips, the numbers that
-decided it there (the deciding part's effect, or the arms that did not learn).
+cell the verdict, its direction (``reports/directions.py``) and the deciding part's effect with
+its interval at the level the verdict used (a 95% CI, labelled so, in older evidence); per claim
+a one-line summary of how many variants give the article's verdict, and apart from each other
+the variants that flip it (an opposite decided verdict), those that do not decide it
+(inconclusive), those that cannot test it (untestable), and a refutation the other way; and
+once, the error rate across a row of variants, which no single cell shows.
 """
 
 from __future__ import annotations
 
-from reports.formatting import interval, signed
+from reports.directions import DECIDED, ahead, direction
+from reports.formatting import DECISION_LEVEL_NOTE, effect as part_effect, number
 
 HEADLINE = "article"
 
+# The ways a variant's verdict can depart from the headline's, in the order the summary lists them.
+DEPARTURES = ("flips", "refuted the other way", "decided here only", "not decided", "untestable")
+
 
 def effect(outcome: dict) -> str:
-    part = outcome.get("deciding_part") or {}
-    name = part.get("name") or ""
-    return f"{name + ': ' if name else ''}{signed(part.get('difference'))} {interval(part.get('ci'))}"
-
-
-def cell(outcome: dict) -> dict:
-    return {"verdict": outcome["verdict"], "effect": why(outcome),
-            "seeds": outcome.get("n_seeds"), "as_expected": outcome["verdict"] == outcome["expected"]
-            and not outcome.get("finding_changed")}
+    return part_effect(outcome.get("deciding_part") or {})
 
 
 def why(outcome: dict) -> str:
@@ -32,8 +31,61 @@ def why(outcome: dict) -> str:
     return effect(outcome)
 
 
+def other_way(outcome: dict, headline: dict) -> bool:
+    """Both refuted, but the deciding parts put opposite arms ahead (C2: Adam far better under the
+    article's setup, worse under lr-tuned)."""
+    if outcome["verdict"] != "refuted" or headline["verdict"] != "refuted":
+        return False
+    here, there = ahead(outcome), ahead(headline)
+    return here is not None and there is not None and here != there
+
+
+def departure(outcome: dict, headline: dict) -> str:
+    """How a variant's verdict departs from the headline's (one of DEPARTURES), or "" if it keeps it.
+
+    Only an opposite decided verdict is a flip: an inconclusive variant (too few seeds to decide)
+    or an untestable one says nothing against the headline and is listed apart.
+    """
+    if outcome["verdict"] == headline["verdict"]:
+        return "refuted the other way" if other_way(outcome, headline) else ""
+    if outcome["verdict"] == "inconclusive":
+        return "not decided"
+    if outcome["verdict"] == "untestable":
+        return "untestable"
+    return "flips" if headline["verdict"] in DECIDED else "decided here only"
+
+
+def verdict_label(outcome: dict, headline: dict) -> str:
+    """``refuted (Adam > SGD)``, ``refuted the other way (Adam < SGD)``, ``inconclusive``."""
+    pointed = direction(outcome)
+    verdict = "refuted the other way" if other_way(outcome, headline) else outcome["verdict"]
+    return f"{verdict} ({pointed})" if pointed else verdict
+
+
+def cell(outcome: dict, headline: dict) -> dict:
+    return {"verdict": outcome["verdict"], "label": verdict_label(outcome, headline),
+            "direction": direction(outcome), "other_way": other_way(outcome, headline), "effect": why(outcome),
+            "seeds": outcome.get("n_seeds"), "as_expected": outcome["verdict"] == outcome["expected"]
+            and not outcome.get("finding_changed")}
+
+
+def headline_of(outcomes: dict[str, dict | None]) -> dict:
+    return outcomes.get(HEADLINE) or next(o for o in outcomes.values() if o)
+
+
+def error_rate(evidence: dict) -> str:
+    """The error rate across variants, in words, with k (the variant columns) and alpha from the evidence."""
+    variants = evidence["variants"]
+    k = len(variants)
+    alpha = max(o["claim"]["alpha"] for v in variants.values() for o in v["outcomes"])
+    return (f"Each variant column is its own Holm family at alpha = {number(alpha)}, so a single cell keeps "
+            f"alpha; but the chance of at least one false support or false refutation somewhere in a row of "
+            f"k = {k} variant columns is bounded only by k x alpha = {k} x {number(alpha)} = {number(k * alpha, 3)} "
+            f"(Bonferroni), so a row that flips in one variant is weaker evidence than one cell suggests.")
+
+
 def variant_matrix(evidence: dict) -> dict | None:
-    """{"variants": [names], "changes": {name: what it changes}, "rows": [...]}, or None."""
+    """{"variants": [names], "changes": {name: what it changes}, "rows": [...], "error_rate": text}, or None."""
     variants = evidence.get("variants")
     if not variants:
         return None
@@ -43,35 +95,54 @@ def variant_matrix(evidence: dict) -> dict | None:
     rows = []
     for claim_id in ids:
         outcomes = {name: by_variant[name].get(claim_id) for name in names}
-        rows.append({"id": claim_id, "english": next(o for o in outcomes.values() if o)["claim"]["english"],
-                     "cells": {name: cell(o) if o else None for name, o in outcomes.items()},
+        headline = headline_of(outcomes)
+        rows.append({"id": claim_id, "english": headline["claim"]["english"],
+                     "cells": {name: cell(o, headline) if o else None for name, o in outcomes.items()},
                      "summary": robustness(outcomes)})
     changes = {name: v["settings"]["scale"].get("variant", {}).get("change", "") for name, v in variants.items()}
-    return {"variants": names, "changes": changes, "rows": rows}
+    return {"variants": names, "changes": changes, "rows": rows, "error_rate": error_rate(evidence)}
+
+
+def departed(name: str, outcome: dict, kind: str) -> str:
+    """One variant in the summary: ``lr-tuned: refuted (Adam < SGD; mean test accuracy: ...)``."""
+    numbers = "; ".join(text for text in (direction(outcome), why(outcome)) if text)
+    if kind == "not decided":
+        return f"{name} ({outcome.get('n_seeds')} seeds; {numbers})"
+    if kind in ("untestable", "refuted the other way"):
+        return f"{name} ({numbers})"
+    return f"{name}: {outcome['verdict']} ({numbers})"
 
 
 def robustness(outcomes: dict[str, dict | None]) -> str:
-    """``holds in 4 of 5 variants; flips: lr-tuned refuted (bn1 vs bn2: +0.01 [...])``."""
-    headline = outcomes.get(HEADLINE) or next(o for o in outcomes.values() if o)
+    """``supported in 3 of 5 variants; flips: lr-tuned: refuted (...); not decided: fashion-mnist (12 seeds; ...)``."""
+    headline = headline_of(outcomes)
     present = {name: o for name, o in outcomes.items() if o}
     same = [name for name, o in present.items() if o["verdict"] == headline["verdict"]]
     text = f"{headline['verdict']} in {len(same)} of {len(present)} variants"
-    flips = [f"{name}: {o['verdict']} ({why(o)})" for name, o in present.items() if name not in same]
-    return text + ("; flips: " + "; ".join(flips) if flips else "")
+    listed = {kind: [] for kind in DEPARTURES}
+    for name, o in present.items():
+        kind = departure(o, headline)
+        if kind:
+            listed[kind].append(departed(name, o, kind))
+    return text + "".join(f"; {kind}: {'; '.join(items)}" for kind, items in listed.items() if items)
+
+
+def markdown_cell(c: dict | None) -> str:
+    if c is None:
+        return "\u2013"
+    return c["label"] if c["verdict"] == "supported" else f"{c['label']}: {c['effect']}"
 
 
 def matrix_markdown(evidence: dict) -> str:
-    """The matrix as a Markdown table (for the README and closing notes)."""
+    """The matrix as a Markdown table (for the README and closing notes), after the error rate
+    across its variants and what its intervals' levels are."""
     matrix = variant_matrix(evidence)
     if matrix is None:
         raise ValueError("this evidence has no variants section (run pytest claims/ --variant all)")
     names = matrix["variants"]
-    lines = ["| id | " + " | ".join(names) + " | robustness |", "|" + " --- |" * (len(names) + 2)]
+    lines = [matrix["error_rate"], "", DECISION_LEVEL_NOTE, "",
+             "| id | " + " | ".join(names) + " | robustness |", "|" + " --- |" * (len(names) + 2)]
     for row in matrix["rows"]:
-        cells = []
-        for name in names:
-            c = row["cells"][name]
-            cells.append("\u2013" if c is None else (
-                c["verdict"] if c["verdict"] == "supported" else f"{c['verdict']}: {c['effect']}"))
+        cells = [markdown_cell(row["cells"][name]) for name in names]
         lines.append("| " + " | ".join([row["id"], *cells, row["summary"]]).replace("\n", " ") + " |")
     return "\n".join(lines) + "\n"

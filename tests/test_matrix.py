@@ -8,11 +8,20 @@ from fixtures.claims.claim import Expectation, band_around
 from reports.expectations import main as print_expectations
 from reports.matrix import matrix_markdown, robustness, variant_matrix
 
+C2_ARMS = ["sigmoid-bn0-adam-bs128", "sigmoid-bn1-sgd-bs128"]  # as a claim's part labels them
 
-def outcome(claim_id, verdict, difference=0.05, ci=(0.04, 0.06), name="", untestable="", expected=None):
-    return {"claim": {"id": claim_id, "english": f"claim {claim_id}"}, "verdict": verdict,
-            "expected": expected or verdict, "n_seeds": 3, "unit": "seeds", "untestable": untestable,
-            "deciding_part": {"name": name, "difference": difference, "ci": list(ci)}, "finding_changed": ""}
+
+def outcome(claim_id, verdict, difference=0.05, ci=(0.04, 0.06), name="", untestable="", expected=None, *,
+            labels=None, decision=None, n_seeds=3, summary=None):
+    """A planted outcome; ``decision`` = (decision_ci, decision_level) as evidence from issue 21 on carries it."""
+    part = {"name": name, "difference": difference, "ci": list(ci)}
+    if labels:
+        part["labels"] = list(labels)
+    if decision:
+        part["decision_ci"], part["decision_level"] = list(decision[0]), decision[1]
+    return {"claim": {"id": claim_id, "english": f"claim {claim_id}", "alpha": 0.05}, "verdict": verdict,
+            "expected": expected or verdict, "n_seeds": n_seeds, "unit": "seeds", "untestable": untestable,
+            "deciding_part": part, "finding_changed": "", "summary": summary or {}}
 
 
 def evidence():
@@ -24,10 +33,15 @@ def evidence():
                                   "(mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs128 0.100"),
                           outcome("C2", "refuted", name="mean test accuracy")],
     }
+    return with_variants(variants)
+
+
+def with_variants(variants: dict[str, list[dict]]) -> dict:
     parts = {name: {"settings": {"scale": {"name": "ci", "variant": {"name": name, "change": f"change {name}"}}},
                     "outcomes": outs, "runs": {}} for name, outs in variants.items()}
-    return {"schema": 1, "environment": {"date": "2026-11-27T00:00:00"}, "settings": parts["article"]["settings"],
-            "outcomes": variants["article"], "runs": {}, "variants": parts}
+    first = next(iter(variants))
+    return {"schema": 1, "environment": {"date": "2026-11-27T00:00:00"}, "settings": parts[first]["settings"],
+            "outcomes": variants[first], "runs": {}, "variants": parts}
 
 
 def test_each_cell_gives_the_verdict_and_the_numbers_that_decided_it():
@@ -35,22 +49,108 @@ def test_each_cell_gives_the_verdict_and_the_numbers_that_decided_it():
     assert matrix["variants"] == ["article", "lr-tuned", "fashion-mnist"]
     a1 = matrix["rows"][0]
     assert a1["cells"]["lr-tuned"]["verdict"] == "refuted"
-    assert a1["cells"]["lr-tuned"]["effect"] == "mean test accuracy: -0.02 [-0.03, -0.01]"
+    # Evidence without a decision interval: the 95% CI, labelled so.
+    assert a1["cells"]["lr-tuned"]["effect"] == "mean test accuracy: -0.02 [-0.03, -0.01] (95% CI)"
     assert a1["cells"]["fashion-mnist"]["effect"] == "not learnt: sigmoid-bn0-sgd-bs128 0.100"
+
+
+def test_a_cell_shows_the_interval_at_the_level_its_verdict_used():
+    # A 95% CI that excludes 0 beside "inconclusive" reads as a contradiction; the interval at the
+    # look's share of alpha under Holm (99.17% here) covers 0, as the verdict says.
+    decided = outcome("A2", "inconclusive", 0.012, (0.002, 0.022), name="bn1 vs bn4 / final test accuracy",
+                      decision=((-0.0011, 0.0255), 0.99167))
+    matrix = variant_matrix(with_variants({"article": [outcome("A2", "supported")], "fashion-mnist": [decided]}))
+    effect = matrix["rows"][0]["cells"]["fashion-mnist"]["effect"]
+    assert effect == "bn1 vs bn4 / final test accuracy: +0.012 [-0.0011, +0.0255] at 99.17%"
+    assert "95% CI" not in effect and "+0.002" not in effect
+
+
+@pytest.mark.parametrize("verdict, name, difference, summary, shown", [
+    ("refuted", "mean test accuracy", 0.07, {}, "refuted (bn0-adam > bn1-sgd)"),
+    ("refuted", "mean test accuracy", -0.03, {}, "refuted (bn0-adam < bn1-sgd)"),
+    ("refuted", "mean train loss (log ratio)", -1.26, {}, "refuted (lower loss: bn0-adam)"),
+    ("refuted", "mean train loss (log ratio)", 0.4, {}, "refuted (lower loss: bn1-sgd)"),
+    ("supported", "effect", 0.004, {"parts": [["effect", {"test": "equivalence"}]]},
+     "supported (bn0-adam \u2248 bn1-sgd)"),
+    ("supported", "effect", 0.004, {"parts": [["effect", {"test": "directional"}]]},
+     "supported (bn0-adam > bn1-sgd)"),
+    ("inconclusive", "mean test accuracy", 0.07, {}, "inconclusive"),
+], ids=["ahead", "behind", "lower-loss", "higher-loss", "equivalent", "directional", "undecided"])
+def test_a_decided_cell_shows_its_direction(verdict, name, difference, summary, shown):
+    planted = outcome("C2", verdict, difference, name=name, labels=C2_ARMS, summary=summary)
+    matrix = variant_matrix(with_variants({"article": [planted]}))
+    assert matrix["rows"][0]["cells"]["article"]["label"] == shown
+
+
+def test_a_part_without_arms_shows_no_direction():
+    matrix = variant_matrix(with_variants({"article": [outcome("C2", "refuted", name="mean test accuracy")]}))
+    assert matrix["rows"][0]["cells"]["article"]["label"] == "refuted"
 
 
 def test_the_robustness_line_counts_the_variants_that_keep_the_article_verdict():
     rows = {row["id"]: row["summary"] for row in variant_matrix(evidence())["rows"]}
     assert rows["C2"] == "refuted in 3 of 3 variants"
     assert rows["A1"] == ("supported in 1 of 3 variants; flips: lr-tuned: refuted (mean test accuracy: -0.02 "
-                          "[-0.03, -0.01]); fashion-mnist: untestable (not learnt: sigmoid-bn0-sgd-bs128 0.100)")
+                          "[-0.03, -0.01] (95% CI)); untestable: fashion-mnist (not learnt: "
+                          "sigmoid-bn0-sgd-bs128 0.100)")
     assert robustness({"article": outcome("B2", "supported")}) == "supported in 1 of 1 variants"
+
+
+def test_an_undecided_variant_is_never_counted_as_a_flip():
+    summary = robustness({
+        "article": outcome("A2", "supported"),
+        "lr-tuned": outcome("A2", "refuted", -0.02, (-0.03, -0.01), name="mean test accuracy",
+                            labels=["relu-bn1-sgd-bs128", "relu-bn0-sgd-bs128"]),
+        "fashion-mnist": outcome("A2", "inconclusive", 0.012, (0.002, 0.022), name="mean test accuracy",
+                                 decision=((-0.0011, 0.0255), 0.9917), n_seeds=12),
+        "resampled-data": outcome("A2", "untestable", untestable="untestable at this scale: not learnt "
+                                  "(mean final test accuracy below 0.5, chance 0.1): relu-bn0-sgd-bs128 0.472"),
+    })
+    assert summary == ("supported in 1 of 4 variants; flips: lr-tuned: refuted (bn1 < bn0; mean test accuracy: "
+                       "-0.02 [-0.03, -0.01] (95% CI)); not decided: fashion-mnist (12 seeds; mean test accuracy: "
+                       "+0.012 [-0.0011, +0.0255] at 99.17%); untestable: resampled-data (not learnt: "
+                       "relu-bn0-sgd-bs128 0.472)")
+    # An undecided headline has nothing to flip: a variant that decides is listed as decided there only.
+    undecided = robustness({"article": outcome("B2", "inconclusive"), "lr-tuned": outcome("B2", "supported")})
+    assert undecided == ("inconclusive in 1 of 2 variants; decided here only: lr-tuned: supported "
+                         "(+0.05 [+0.04, +0.06] (95% CI))")
+
+
+def test_a_refutation_the_other_way_is_flagged():
+    """C2: refuted in every variant, but Adam far better under the article's setup and worse under lr-tuned."""
+    accuracy = {"name": "mean test accuracy", "labels": C2_ARMS}
+    matrix = variant_matrix(with_variants({
+        "article": [outcome("C2", "refuted", 0.0704, (0.063, 0.077), **accuracy)],
+        "lr-tuned": [outcome("C2", "refuted", -0.0312, (-0.039, -0.023), **accuracy)],
+        # Decided by the loss part instead: Adam's lower loss is Adam ahead, the article's way.
+        "bn-before-activation": [outcome("C2", "refuted", -1.2, (-1.3, -1.1), name="mean train loss (log ratio)",
+                                         labels=C2_ARMS)],
+    }))
+    row = matrix["rows"][0]
+    assert [row["cells"][name]["other_way"] for name in ("article", "lr-tuned", "bn-before-activation")] == [
+        False, True, False]
+    assert row["cells"]["lr-tuned"]["label"] == "refuted the other way (bn0-adam < bn1-sgd)"
+    assert row["summary"] == ("refuted in 3 of 3 variants; refuted the other way: lr-tuned (bn0-adam < bn1-sgd; "
+                              "mean test accuracy: -0.0312 [-0.039, -0.023] (95% CI))")
 
 
 def test_the_markdown_table_has_a_column_per_variant():
     lines = matrix_markdown(evidence()).splitlines()
-    assert lines[0] == "| id | article | lr-tuned | fashion-mnist | robustness |"
-    assert lines[2].startswith("| A1 | supported | refuted: mean test accuracy: -0.02")
+    table = lines[lines.index("| id | article | lr-tuned | fashion-mnist | robustness |"):]
+    assert table[2].startswith("| A1 | supported | refuted: mean test accuracy: -0.02")
+
+
+@pytest.mark.parametrize("n_variants, bound", [(3, "0.15"), (5, "0.25")])
+def test_the_markdown_opens_with_the_error_rate_across_its_variants(n_variants, bound):
+    names = ["article", "bn-before-activation", "lr-tuned", "fashion-mnist", "resampled-data"][:n_variants]
+    text = matrix_markdown(with_variants({name: [outcome("A1", "supported")] for name in names}))
+    first = text.splitlines()[0]
+    assert "its own Holm family at alpha = 0.05" in first
+    assert f"k = {n_variants} variant columns is bounded only by k x alpha = {n_variants} x 0.05 = {bound}" in first
+    assert "(Bonferroni)" in first
+    # What an interval's level is, said once, before the table.
+    assert text.count("the level the verdict used") == 1
+    assert text.index("the level the verdict used") < text.index("| id |")
 
 
 def test_no_variants_section_means_no_matrix():
@@ -100,7 +200,8 @@ def test_the_matrix_command_prints_it_or_says_why_not(tmp_path, capsys):
     path = tmp_path / "evidence.json"
     path.write_text(json.dumps(evidence()))
     assert main(["matrix", str(path)]) == 0
-    assert capsys.readouterr().out.startswith("| id | article | lr-tuned | fashion-mnist |")
+    printed = capsys.readouterr().out
+    assert printed.startswith("Each variant column is its own Holm family") and "| id | article | lr-tuned |" in printed
     plain = evidence()
     del plain["variants"]
     path.write_text(json.dumps(plain))
