@@ -33,7 +33,12 @@ BEST_TEST = (
     "on mean training loss AND on final test accuracy; both must be supported. At fixed epochs "
     "smaller batches get more updates, as in the article's figure"
 )
-SPEED_EFFECT = "speed = per-seed mean training loss over epochs; effect = per-seed final test accuracy"
+SPEED_EFFECT = (
+    "speed = per-seed mean training loss over epochs (log ratio); effect = per-seed final test "
+    "accuracy. The training loss is Keras's, in training mode: with BN at batch 4 it is the loss "
+    "under batch-4 statistics, a noisier function than at batch 1024; the effect part is read in "
+    "inference mode at every size"
+)
 BEST_LEARN = ("the named best sizes must have learnt; the others may still sit on their plateau "
               "(being behind after the same epochs is what 'best' measures)")
 
