@@ -29,7 +29,9 @@ from markupsafe import Markup
 from fixtures.claims.margins import LEARNT_ACCURACY
 from reports import figures
 from reports.compare import Comparison, benchmark_claim, compare
-from reports.formatting import FILTERS, interval, signed
+from reports.directions import find_part
+from reports.formatting import (DECISION_LEVEL_NOTE, FILTERS, decision_interval, has_decision_interval, shown_interval,
+                                signed)
 from reports.matrix import variant_matrix
 from reports.metrics import (accuracy_difference_error, config_label, final_test_accuracy, final_train_loss,
                              mean_test_accuracy, mean_train_loss, train_seconds)
@@ -128,13 +130,6 @@ def is_arithmetic(outcome: dict) -> bool:
 def stuck_arms(reason: str) -> str:
     """The arms an untestable reason names (``label accuracy, ...``), or the whole reason."""
     return reason.rpartition("): ")[2]
-
-
-def find_part(summary: dict, name: str) -> dict | None:
-    """The summary of the top-level part ``name`` ("" names a single test's own summary)."""
-    if not name:
-        return summary
-    return next((part for part_name, part in summary.get("parts", []) if part_name == name), None)
 
 
 def sampling_error(name: str, part: dict | None, test_size) -> float | None:
@@ -267,6 +262,8 @@ def claim_view(outcome: dict, evidence: dict, benchmarks) -> dict:
         "arithmetic": is_arithmetic(outcome),
         "stuck": stuck_arms(outcome["untestable"]),
         "deciding": deciding,
+        "decision_interval": decision_interval(deciding) if has_decision_interval(deciding) else "",
+        "shown_interval": shown_interval(deciding),
         "deciding_error": sampling_error(deciding["name"], find_part(summary, deciding["name"]), test_size),
         "parts": parts,
         "seed_rows": _seed_rows(runs_by_label),
@@ -336,6 +333,7 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
         cost=training_cost(evidence),
         benchmark_seconds=_benchmark_seconds(benchmarks),
         matrix=variant_matrix(evidence),
+        decision_level_note=DECISION_LEVEL_NOTE,
         drift=evidence.get("drift"),  # against --baseline, when the session had one
     )
 
@@ -363,15 +361,16 @@ def build_report(evidence: dict, out_dir: Path, *, benchmarks: list[dict] | None
 
 def verdict_cell(outcome: dict) -> str:
     """One claim's verdict as the README's table gives it: the verdict, with the deciding part's
-    effect and 95% CI when refuted, or the arms that did not learn when untestable; under a
-    sequential design, the seeds it used."""
+    effect and its interval at the level the verdict used (a 95% CI, labelled so, in older
+    evidence) when refuted, or the arms that did not learn when untestable; under a sequential
+    design, the seeds it used."""
     outcome = with_defaults(outcome)
     verdict = outcome["verdict"]
     seeds = f" ({outcome['n_seeds']} seeds)" if outcome["looks"] > 1 else ""
     if verdict == "refuted":
         part = outcome["deciding_part"]
         name = f"{part['name']} " if part["name"] else ""
-        return f"**refuted**{seeds}: {name}{signed(part['difference'])} {interval(part['ci'])}"
+        return f"**refuted**{seeds}: {name}{signed(part['difference'])} {decision_interval(part)}"
     if verdict == "untestable":
         return f"untestable{seeds}: {stuck_arms(outcome['untestable'])}"
     return verdict + seeds
@@ -395,4 +394,11 @@ def verdict_table(evidences: list[dict]) -> str:
         cells = [label, textwrap.shorten(outcome["claim"]["english"], 60, placeholder="\u2026"),
                  *(verdict_cell(outcomes[claim_id]) if claim_id in outcomes else "\u2013" for outcomes in by_id)]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    if any(shows_decision_level(o) for e in evidences for o in e["outcomes"]):
+        lines += ["", DECISION_LEVEL_NOTE]  # said once, under the table, where a cell needs it
     return "\n".join(lines) + "\n"
+
+
+def shows_decision_level(outcome: dict) -> bool:
+    """Whether the verdict table shows this outcome's interval at its decision level."""
+    return outcome["verdict"] == "refuted" and has_decision_interval(outcome.get("deciding_part") or {})

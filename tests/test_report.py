@@ -2,8 +2,9 @@
 the nightly comparison.
 
 Everything is built from a small real smoke-scale evidence file (``tests/data/``, made by
-``tests/data/trim.py``); nothing trains. The page is built once per module; the browser test
-needs Chromium (Debian package ``chromium``), which ``.ci/run`` installs.
+``tests/data/trim.py``); nothing trains. The page is built once per module; the browser tests
+(no network requests; the summary table and the matrix fit a 1,400 px window) need Chromium
+(Debian package ``chromium``), which ``.ci/run`` installs.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from scipy import stats
 from reports import EvidenceError, build_report, compare, load_evidence
 from reports.build import ARITHMETIC_TITLE, as_expected, render, verdict_cell, verdict_table
 from reports.compare import same_scale, welch_pvalue
-from reports.formatting import interval, number, pvalue, signed
+from reports.directions import find_part
+from reports.formatting import DECISION_LEVEL_NOTE, interval, number, pvalue, signed
 from reports.metrics import accuracy_difference_error, final_test_accuracy, mean_train_loss
 from tests.prerequisites import missing
 
@@ -207,6 +209,84 @@ def test_summary_counts_real_verdicts_and_marks_as_expected_apart(evidence):
     assert ('<p class="finding-changed">Finding changed: decided by part &#39;bn1 vs bn4&#39;, pinned to '
             '&#39;bn1 vs bn2&#39;</p>') in claim_section(page, "B2")
     assert ".failed, .finding-changed { color: #a40e26" in page  # in red
+
+
+LEVEL = 0.99167  # a decision level as the look's share of alpha under Holm gives it
+C2_ARMS = ["sigmoid-bn0-adam-bs128", "sigmoid-bn1-sgd-bs128"]
+
+
+def at_decision_level(evidence: dict) -> dict:
+    """The fixture as evidence from issue 21 on reads: a sequential design (decided at look 1 of 4)
+    and each deciding t-test part with its arms and its interval at the verdict's level (wider)."""
+    decided = copy.deepcopy(evidence)
+    for outcome in decided["outcomes"]:
+        outcome.update(look=1, looks=4)
+        part = outcome["deciding_part"]
+        leaf = find_part(outcome["summary"], part["name"]) or {}
+        if leaf.get("labels"):
+            part["labels"] = leaf["labels"]
+        if leaf.get("test") in ("directional", "equivalence"):
+            low, high = part["ci"]
+            part.update(decision_ci=[low - (high - low), high + (high - low)], decision_level=LEVEL)
+    return decided
+
+
+def summary_row(page: str, claim_id: str) -> str:
+    return re.search(rf'<tr id="summary-{claim_id}">(.*?)</tr>', summary_of(page), re.S).group(1)
+
+
+def test_the_summary_shows_the_interval_at_the_decision_level_and_the_section_keeps_the_95_one(evidence):
+    decided = at_decision_level(planted(evidence))
+    page = render(decided)
+    a1 = outcome_of(decided, "A1")["deciding_part"]
+    row = summary_row(page, "A1")
+    numbers = f'{signed(a1["difference"])} {interval(a1["decision_ci"])}'
+    assert f'{numbers}</span><br><span class="note level">at 99.17%' in row
+    assert interval(a1["ci"]) not in row and "95% CI" not in row
+    assert '2 seeds<br><span class="note">look 1 of 4</span>' in row
+    section = claim_section(page, "A1")
+    assert (f'<span class="decision-interval">{interval(a1["decision_ci"])} at 99.17%</span> (the interval at the '
+            f'level the verdict used), 95% CI {interval(a1["ci"])}') in section
+    # B2's deciding part ("bn1 vs bn4", a conjunction in this older fixture) has none: its 95% CI, labelled.
+    b2 = summary_row(page, "B2")
+    assert '<span class="note level">(95% CI)</span>' in b2 and "at 99.17%" not in b2
+    assert page.count(str(escape(DECISION_LEVEL_NOTE))) == 1  # what the level is, said once
+
+
+def variants_evidence(evidence: dict) -> dict:
+    """A --variant run: the article's setup and lr-tuned, where C2 (Adam without BN as good as SGD
+    with BN) is refuted the other way, C1 flips to refuted and B2 is not decided (12 seeds)."""
+    article = at_decision_level(planted(evidence))
+    c2 = outcome_of(article, "C2")
+    c2.update(verdict="refuted", untestable="")
+    c2["deciding_part"] = {"name": "mean test accuracy", "difference": 0.0704, "ci": [0.063, 0.077],
+                           "decision_ci": [0.057, 0.084], "decision_level": LEVEL, "labels": C2_ARMS}
+    tuned = copy.deepcopy(article)
+    outcome_of(tuned, "C2")["deciding_part"].update(difference=-0.0312, ci=[-0.039, -0.023],
+                                                    decision_ci=[-0.045, -0.017])
+    outcome_of(tuned, "C1").update(verdict="refuted")
+    outcome_of(tuned, "B2").update(verdict="inconclusive", n_seeds=12, look=4)
+    variants = {}
+    for name, variant in (("article", article), ("lr-tuned", tuned)):
+        settings = copy.deepcopy(variant["settings"])
+        settings["scale"]["variant"] = {"name": name, "change": f"the {name} change"}
+        variants[name] = {"settings": settings, "outcomes": variant["outcomes"], "runs": variant["runs"]}
+    return {**article, "variants": variants}
+
+
+def test_the_matrix_shows_directions_departures_and_the_error_rate_across_variants(evidence):
+    page = render(variants_evidence(evidence))
+    rate = re.search(r'<p class="error-rate" id="matrix-error-rate">(.*?)</p>', page, re.S).group(1)
+    assert "k = 2 variant columns is bounded only by k x alpha = 2 x 0.05 = 0.1 (Bonferroni)" in rate
+    c2 = re.search(r'<tr class="cells" id="matrix-C2">(.*?)</tr>', page, re.S).group(1)
+    article, tuned = re.findall(r'<td class="verdict">(.*?)</td>', c2, re.S)
+    assert '<span class="direction">bn0-adam &gt; bn1-sgd</span>' in article and "other-way" not in article
+    assert '<span class="other-way">the other way</span>' in tuned
+    assert '<span class="direction">bn0-adam &lt; bn1-sgd</span>' in tuned
+    summaries = dict(re.findall(r'<tr class="robustness" id="robustness-(\w+)">(.*?)</tr>', page, re.S))
+    assert "refuted in 2 of 2 variants; refuted the other way: lr-tuned (bn0-adam &lt; bn1-sgd;" in summaries["C2"]
+    assert "flips: lr-tuned: refuted" in summaries["C1"]
+    assert "not decided: lr-tuned (12 seeds;" in summaries["B2"] and "flips" not in summaries["B2"]
 
 
 def test_as_expected_needs_the_verdict_and_an_unchanged_finding(evidence):
@@ -407,9 +487,13 @@ def test_verdict_cells_say_what_decided(evidence):
     d3 = outcome_of(planted_evidence, "D3")["deciding_part"]
     assert d3["name"] == "batch 4" and interval(d3["ci"]) == "[+0.519, +0.532]"
     assert verdict_cell(outcome_of(planted_evidence, "D3")) == (
-        f"**refuted**: batch 4 {signed(d3['difference'])} [+0.519, +0.532]")
+        f"**refuted**: batch 4 {signed(d3['difference'])} [+0.519, +0.532] (95% CI)")  # older evidence: labelled
     assert verdict_cell(outcome_of(evidence, "A2")) == "untestable: relu-bn0-sgd-bs128 0.472"
     assert verdict_cell(outcome_of(evidence, "B2")) == "inconclusive"
+    # From issue 21 on: the interval at the level the verdict used, with that level.
+    d3.update(decision_ci=[0.5101, 0.5409], decision_level=0.99167)
+    assert verdict_cell(outcome_of(planted_evidence, "D3")) == (
+        f"**refuted**: batch 4 {signed(d3['difference'])} [+0.51, +0.541] at 99.17%")
 
 
 def test_cli_table_prints_one_row_per_claim_and_one_column_per_evidence(tmp_path, evidence):
@@ -428,13 +512,22 @@ def test_cli_table_prints_one_row_per_claim_and_one_column_per_evidence(tmp_path
     assert len(lines) == 2 + len(CLAIM_IDS)
     rows = {line.split(" | ")[0].removeprefix("| "): line for line in lines[2:]}
     assert rows["A1"] == ("| A1 | With sigmoid hidden units, adding just one BN layer makes\u2026 | "
-                          "**refuted**: mean train loss (log ratio) -0.00136 [-0.0125, +0.00974] | "
+                          "**refuted**: mean train loss (log ratio) -0.00136 [-0.0125, +0.00974] (95% CI) | "
                           "untestable: sigmoid-bn1-sgd-bs128 0.126, sigmoid-bn0-sgd-bs128 0.126 |")
     assert rows["C1"].endswith("| supported | untestable: sigmoid-bn1-sgd-bs128 0.126 |")
     assert rows["L1"].endswith("| \u2013 | untestable: sigmoid-bn1-sgd-bs128 0.126, sigmoid-bn0-sgd-bs128 0.126 |")
     assert rows["D6 (arithmetic)"].endswith("| supported | supported |") and "D5 (arithmetic)" in rows
     assert all(len(row.split(" | ")[1]) <= 60 for row in rows.values())
     assert verdict_table([ci, evidence]) == result.stdout
+    assert "the level the verdict used" not in result.stdout  # no cell shows one
+
+
+def test_the_verdict_table_says_once_what_a_decision_level_is(evidence):
+    ci = planted(evidence)
+    outcome_of(ci, "A1")["deciding_part"].update(decision_ci=[-0.02, 0.017], decision_level=0.9929)
+    lines = verdict_table([ci]).splitlines()
+    assert "[-0.02, +0.017] at 99.29% |" in next(line for line in lines if line.startswith("| A1 |"))
+    assert lines[-2:] == ["", DECISION_LEVEL_NOTE]
 
 
 def test_cli_table_refuses_a_bad_file_in_one_line(tmp_path):
@@ -549,6 +642,37 @@ def test_chromium_renders_the_page_without_network_requests(tmp_path, report):
     assert shot.exists() and png_size(shot) == (1280, 2000)
     assert shot.stat().st_size > 50_000  # tables, badges and a figure, not a blank page
     assert page_requests(net_log) == []
+
+
+# Added to a copy of the page only (the report itself has no script): each table's overflow.
+WIDTH_PROBE = ("<script>document.title = JSON.stringify([...document.querySelectorAll('.table-wrap')].map("
+               "w => [w.firstElementChild.className, w.scrollWidth, w.clientWidth]));</script></body>")
+
+
+def table_widths(page: str, out: Path, width: int) -> dict[str, list[tuple[int, int]]]:
+    """Each table's (scroll width, visible width) in px, by class, as Chromium lays the page out in
+    a window ``width`` px wide: a table wider than its box is cut off at the page's edge."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        missing("chromium is not installed (Debian package chromium; .ci/run installs it)")
+    probed = out / "probed.html"
+    probed.write_text(page.replace("</body>", WIDTH_PROBE), encoding="utf-8")
+    result = subprocess.run([
+        executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--proxy-server=127.0.0.1:9",
+        f"--user-data-dir={out / 'profile'}", f"--window-size={width},1000", "--dump-dom", probed.as_uri(),
+    ], capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S, check=False)
+    widths = {}
+    for name, scroll, visible in json.loads(re.search(r"<title>(.*?)</title>", result.stdout, re.S).group(1)):
+        widths.setdefault(name, []).append((scroll, visible))
+    return widths
+
+
+def test_the_summary_table_and_the_matrix_fit_a_1400_px_window(tmp_path, evidence):
+    """At 1,400 px the summary's last column (seeds and deciding look) was cut off (issue 21)."""
+    widths = table_widths(render(variants_evidence(evidence)), tmp_path, 1400)
+    assert len(widths["summary-table"]) == 2 and len(widths["matrix"]) == 1
+    for name in ("summary-table", "matrix"):
+        assert all(scroll <= visible for scroll, visible in widths[name]), widths[name]
 
 
 def test_the_network_check_sees_a_page_that_does_fetch(tmp_path):
