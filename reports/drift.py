@@ -217,6 +217,16 @@ def _scale_label(part: dict) -> str:
     return str(settings.get("scale_label") or (settings.get("scale") or {}).get("name") or "unknown")
 
 
+def _budget(scale: dict) -> dict:
+    """What a scale trains, for comparison: without the seeds and looks, and without lr-tuned's
+    tuning record, whose per-seed scores differ between environments as any run's numbers do
+    (a rate chosen differently shows anyway, as runs with other labels on one side only)."""
+    budget = {k: v for k, v in scale.items() if k not in SCALE_FIELDS_IGNORED}
+    if isinstance(budget.get("variant"), dict) and "tuning" in budget["variant"]:
+        budget["variant"] = {k: v for k, v in budget["variant"].items() if k != "tuning"}
+    return budget
+
+
 def _same_scale(env_part: dict, base_part: dict, variant: str | None) -> str:
     """The shared scale label; DriftError naming both when the runs' budgets differ."""
     env_scale = (env_part.get("settings") or {}).get("scale")
@@ -226,8 +236,7 @@ def _same_scale(env_part: dict, base_part: dict, variant: str | None) -> str:
     if env_scale is None or base_scale is None:
         raise DriftError(f"cannot compare{where}: a file records no scale (environment {env_label!r}, "
                          f"baseline {base_label!r})")
-    env_budget = {k: v for k, v in env_scale.items() if k not in SCALE_FIELDS_IGNORED}
-    base_budget = {k: v for k, v in base_scale.items() if k not in SCALE_FIELDS_IGNORED}
+    env_budget, base_budget = _budget(env_scale), _budget(base_scale)
     if env_budget != base_budget:
         differ = sorted(k for k in set(env_budget) | set(base_budget) if env_budget.get(k) != base_budget.get(k))
         raise DriftError(f"cannot compare runs of different scales{where}: environment {env_label!r}, "

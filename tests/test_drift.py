@@ -116,6 +116,17 @@ def test_different_scales_are_refused_naming_both():
     assert not drift_table(evidence(BASE_RUNS, scale=fewer), evidence(BASE_RUNS)).drifted
 
 
+def test_lr_tuned_tuning_scores_do_not_make_another_scale():
+    """Tuning scores differ between environments as any run's numbers do: not a scale change."""
+    env, base = evidence(BASE_RUNS), evidence(BASE_RUNS)
+    env["settings"]["scale"] = {**env["settings"]["scale"], "variant": {"name": "lr-tuned", "tuning": {"a": [0.91]}}}
+    base["settings"]["scale"] = {**base["settings"]["scale"], "variant": {"name": "lr-tuned", "tuning": {"a": [0.92]}}}
+    assert not drift_table(env, base).drifted
+    base["settings"]["scale"]["variant"]["name"] = "article"
+    with pytest.raises(DriftError, match="variant"):
+        drift_table(env, base)
+
+
 def test_variants_compare_with_their_namesakes():
     shifted = {label: [{**run, "test_accuracy": [a + 0.01 + 0.001 * (run["seed"] % 2) for a in run["test_accuracy"]]}
                        for run in runs] for label, runs in BASE_RUNS.items()}
