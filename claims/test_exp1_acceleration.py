@@ -40,7 +40,6 @@ A1 = Claim(
                      accuracy_margin=margins.MUCH_ACCURACY),
     expected={
         'ci': Expectation('supported', 'measured 2026-11-29, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.199 (95% CI [-1.224, -1.173])', part='mean train loss (log ratio)', effect=-1.19858, band=band_around(-1.22392, -1.17325)),
-        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by mean test accuracy: difference +0.01967 (95% CI [+0.01742, +0.02191])', part='mean test accuracy', effect=0.0196667, band=band_around(0.0174219, 0.0219115)),
     },
 )
 A2 = Claim(

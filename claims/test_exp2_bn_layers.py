@@ -52,7 +52,6 @@ B1 = Claim(
     needs=SIGMOID, must_learn=SIGMOID, validity=EVERY_LEVEL_LEARNS, evaluate=_b1,
     expected={
         'ci': Expectation('supported', 'measured 2026-11-29, 3 seeds: supported, headline part mean train loss falls: difference -0.4614 (95% CI [-0.4727, -0.45])', part='mean train loss falls', effect=-0.461352, band=band_around(-0.472657, -0.450048)),
-        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by final test accuracy rises: difference -0.001067 (95% CI [-0.002467, +0.0003339])', part='final test accuracy rises', effect=-0.00106666, band=band_around(-0.00246719, 0.000333874)),
     },
 )
 B2 = Claim(

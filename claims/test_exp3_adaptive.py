@@ -60,7 +60,6 @@ C2 = Claim(
     needs=(ADAM, SGD_BN), must_learn=(ADAM, SGD_BN), validity=BOTH_LEARN, evaluate=_c2,
     expected={
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by mean train loss (log ratio): difference -1.332 (95% CI [-1.394, -1.271])', part='mean train loss (log ratio)', effect=-1.33235, band=band_around(-1.39359, -1.2711)),
-        'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 12 seeds: refuted, decided by mean train loss (log ratio): difference +0.1353 (95% CI [+0.1192, +0.1514])', part='mean train loss (log ratio)', effect=0.13528, band=band_around(0.119198, 0.151361)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by mean train loss (log ratio): difference -0.3312 (95% CI [-0.3764, -0.2859])', part='mean train loss (log ratio)', effect=-0.331176, band=band_around(-0.376418, -0.285935)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by mean train loss (log ratio): difference -1.923 (95% CI [-2.174, -1.672])', part='mean train loss (log ratio)', effect=-1.9229, band=band_around(-2.17416, -1.67164)),
         'ci': Expectation('refuted', 'measured 2026-11-29, 3 seeds: refuted, decided by mean test accuracy: difference +0.07041 (95% CI [+0.06341, +0.0774])', part='mean test accuracy', effect=0.0704056, band=band_around(0.0634082, 0.077403)),

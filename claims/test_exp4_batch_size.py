@@ -145,7 +145,6 @@ D1 = Claim(
     evaluate=_best(1, (4, 64)),
     expected={
         'ci': Expectation('supported', 'measured 2026-11-29, 3 seeds: supported, headline part mean train loss: difference -0.4731 (95% CI [-0.5063, -0.4399])', part='mean train loss', effect=-0.473118, band=band_around(-0.506333, -0.439904)),
-        'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by mean train loss: difference +0.146 (95% CI [+0.1443, +0.1476])', part='mean train loss', effect=0.145958, band=band_around(0.144267, 0.147649)),
     },
 )
 D2 = Claim(
@@ -157,7 +156,6 @@ D2 = Claim(
     evaluate=_best(0, (4,)),
     expected={
         'ci': Expectation('supported', 'measured 2026-11-29, 3 seeds: supported, headline part mean train loss: difference -0.9132 (95% CI [-1.001, -0.8256])', part='mean train loss', effect=-0.913158, band=band_around(-1.00067, -0.825642)),
-        'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 12 seeds: refuted, decided by mean train loss: difference +0.0774 (95% CI [+0.04816, +0.1066])', part='mean train loss', effect=0.0773995, band=band_around(0.04816, 0.106639)),
     },
 )
 D3 = Claim(
@@ -190,7 +188,6 @@ D4 = Claim(
     evaluate=_degrades(SMALL),
     expected={
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
-        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by batch 4: difference +0.00275 (95% CI [+0.001358, +0.004142])', part='batch 4', effect=0.00275, band=band_around(0.00135758, 0.00414242)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, decided by batch 64: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
         'ci': Expectation('refuted', 'measured 2026-11-29, 3 seeds: refuted, decided by batch 64: difference +0.08047 (95% CI [+0.07458, +0.08636])', part='batch 64', effect=0.0804667, band=band_around(0.0745759, 0.0863575)),
@@ -264,7 +261,6 @@ D7 = Claim(
     evaluate=_d7,
     expected={
         'ci/resampled-data': Expectation('untestable', 'measured 2026-11-27, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.110', part='sigmoid-bn0-sgd-bs1024'),
-        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-11-27, 12 seeds: inconclusive, decided by BN: difference +0.06598 (95% CI [-0.04317, +0.1751])', part='BN', effect=0.0659833, band=band_around(-0.0431702, 0.175137)),
         'ci/fashion-mnist': Expectation('untestable', 'measured 2026-11-27, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.100', part='sigmoid-bn0-sgd-bs1024'),
         'ci/bn-before-activation': Expectation('untestable', 'measured 2026-11-27, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113, sigmoid-bn1-sgd-bs1024 0.219', part='sigmoid-bn0-sgd-bs1024'),
         'ci': Expectation('untestable', 'measured 2026-11-29, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113', part='sigmoid-bn0-sgd-bs1024'),
@@ -291,7 +287,6 @@ D7U = Claim(
     evaluate=_d7_updates,
     expected={
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03141 (95% CI [+0.02413, +0.0387])', part='test loss (log ratio)', effect=0.031412, band=band_around(0.0241255, 0.0386986)),
-        'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test accuracy: difference -0.02647 (95% CI [-0.03575, -0.01718])', part='test accuracy', effect=-0.0264667, band=band_around(-0.0357506, -0.0171827)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test loss (log ratio): difference +0.0366 (95% CI [+0.02746, +0.04575])', part='test loss (log ratio)', effect=0.0366047, band=band_around(0.0274581, 0.0457512)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03638 (95% CI [+0.02656, +0.0462])', part='test loss (log ratio)', effect=0.0363801, band=band_around(0.0265638, 0.0461965)),
         'ci': Expectation('refuted', 'measured 2026-11-29, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03386 (95% CI [+0.02541, +0.04231])', part='test loss (log ratio)', effect=0.0338576, band=band_around(0.0254085, 0.0423066)),

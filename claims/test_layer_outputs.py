@@ -126,7 +126,6 @@ L1E = Claim(
     evaluate=_l1_end,
     expected={
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, final epoch (now L1e): difference +0.1059 (95% CI [+0.09181, +0.12])', part='', effect=0.105905, band=band_around(0.0918117, 0.119998)),
-        'ci/lr-tuned': Expectation('refuted', 'measured 2026-11-27, 3 seeds: refuted, final epoch (now L1e): difference +0.2848 (95% CI [+0.2692, +0.3004])', part='', effect=0.284797, band=band_around(0.269213, 0.300381)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, final epoch (now L1e): difference +0.02228 (95% CI [+0.01638, +0.02817])', part='', effect=0.022278, band=band_around(0.0163829, 0.0281731)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, final epoch (now L1e): difference +0.008985 (95% CI [+0.006575, +0.01139])', part='', effect=0.00898481, band=band_around(0.00657527, 0.0113943)),
         'ci': Expectation('refuted', 'measured 2026-11-29, 3 seeds: refuted, final epoch (now L1e): difference +0.1046 (95% CI [+0.09568, +0.1136])', part='', effect=0.104643, band=band_around(0.0956788, 0.113608)),
