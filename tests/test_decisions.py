@@ -331,3 +331,23 @@ def test_an_arm_is_judged_learnt_at_the_epoch_the_claim_compares_it_at():
     assert f"{late.label} at epoch 1 0.110" in untestable_reason(early, Curves())
     with pytest.raises(ValueError, match="does not need"):
         claim("Z3", needs=(other,), compared_at={late: 1})
+
+
+def test_a_result_that_cannot_compare_makes_its_claim_untestable():
+    """L1: every arm learnt, but no epochs of matched progress exist; more seeds cannot mend it."""
+    from fixtures.claims.decisions import evaluate
+
+    class NoRuns:
+        configs = ()
+
+        def seeds(self, config):
+            return []
+
+        def diverged(self):
+            return []
+
+    result = all_of(("matched", SUPPORTED), untestable="no epochs of matched progress")
+    e = evaluate(claim("Z1", evaluate=lambda runs: result), NoRuns())
+    assert e.untestable == "untestable at this scale: no epochs of matched progress"
+    assert decide([e], "holm")["Z1"].verdict == "untestable"
+    assert evaluate(claim("Z2", evaluate=lambda runs: all_of(("matched", SUPPORTED))), NoRuns()).untestable is None
