@@ -27,7 +27,10 @@ def effect(outcome: dict) -> str:
 def why(outcome: dict) -> str:
     """The numbers behind a verdict, in a few words."""
     if outcome["verdict"] == "untestable":
-        return "not learnt: " + outcome.get("untestable", "").rpartition("): ")[2]
+        reason = outcome.get("untestable", "")
+        if "not learnt" in reason:  # arms below the learnt line: name them with their accuracies
+            return "not learnt: " + reason.rpartition("): ")[2]
+        return reason.removeprefix("untestable at this scale: ")  # e.g. L1: no matched progress
     return effect(outcome)
 
 

@@ -207,3 +207,13 @@ def test_the_matrix_command_prints_it_or_says_why_not(tmp_path, capsys):
     path.write_text(json.dumps(plain))
     assert main(["matrix", str(path)]) == 2
     assert "no variants section" in capsys.readouterr().err
+
+
+def test_an_untestable_cell_gives_its_own_reason_when_every_arm_learnt():
+    """L1: the arms learnt, but no epochs of matched progress exist; 'not learnt' would be false."""
+    from reports.matrix import why
+
+    reason = "untestable at this scale: no epochs with test losses within a factor 1.1 (seed 2: 1.13): progress cannot be matched"
+    assert why(outcome("L1", "untestable", untestable=reason)) == reason.removeprefix("untestable at this scale: ")
+    stuck = "untestable at this scale: not learnt (a seed's test accuracy below 0.5 where compared, chance 0.1): x 0.113"
+    assert why(outcome("D7", "untestable", untestable=stuck)) == "not learnt: x 0.113"
