@@ -26,7 +26,9 @@ def expectation_source(outcome: dict, date: str) -> str | None:
     n = f"{outcome['n_seeds']} {outcome.get('unit', 'seeds')}"
     if verdict == "untestable":
         stuck = outcome["untestable"].split(": ")[-1]
-        first = stuck.split(",")[0].split()[0]
+        # Pinned to the first arm that did not learn; a comparison that cannot be made though
+        # every arm learnt (L1: no matched progress) has no arm to name.
+        first = stuck.split(",")[0].split()[0] if "not learnt" in outcome["untestable"] else ""
         reason = f"measured {date}, {n}: {outcome['untestable']}"
         return f"Expectation({verdict!r}, {reason!r}, part={first!r})"
     part = outcome["deciding_part"]

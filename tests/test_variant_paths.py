@@ -102,11 +102,13 @@ def test_each_variant_trains_what_it_changes(smoke_session):
     assert variants["fashion-mnist"]["settings"]["scale"]["variant"]["dataset"] == "fashion-mnist"
 
 
-def part_names(summary: dict) -> set[str]:
-    """The names of a result's parts at every depth of nesting."""
+def part_names(summary: dict, prefix: str = "") -> set[str]:
+    """The names of a result's parts at every depth of nesting, alone and as the "outer / inner"
+    paths the deciding part is pinned by (fixtures/claims/outcomes.py deciding_part)."""
     names = set()
     for name, part in summary.get("parts", []):
-        names |= {name} | part_names(part)
+        path = f"{prefix} / {name}" if prefix else name
+        names |= {name, path} | part_names(part, path)
     return names
 
 
