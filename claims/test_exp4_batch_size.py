@@ -10,6 +10,8 @@ updates of a batch of 1024: what "best batch size" measures here is confounded w
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -27,6 +29,7 @@ SIZES = (4, 64, 256, 1024)
 # below the article's default of 128 (D3, D4), and the smallest size alone, 4, where the
 # article's own figure puts both nets at their best (D3s, D4s).
 SMALL = (4, 64)
+SMALL_READING = " (read: 4 and 64, the sizes below the default 128)"
 SMALLEST = (4,)
 BEST_TEST = (
     "each named size beats each other size (paired one-sided t-tests, Holm within the family) "
@@ -136,6 +139,17 @@ def _d7(runs):
     ], alpha=D7.alpha)
 
 
+def read_as_smallest(claim: Claim, *, test: str, evaluate, expected: dict) -> Claim:
+    """``claim`` with "small" read as batch 4 alone: its own claim, id + "s", same margin."""
+    return replace(
+        claim, id=f"{claim.id}s", test=test, evaluate=evaluate, expected=expected,
+        english=(f"({claim.id} with small read as the smallest size, 4, where the article's figure "
+                 f"puts both nets best) {claim.english.replace(SMALL_READING, '')}"),
+        metric="performance = per-seed final test accuracy; small = batch 4 alone",
+        needs=_arms((0, 1), SMALLEST), must_learn=_arms((0, 1), SMALLEST),
+    )
+
+
 D1 = Claim(
     id="D1", experiment="4: batch size",
     english="With BN, batch sizes 64 and 4 give the best convergence effect and speed.",
@@ -162,7 +176,7 @@ D2 = Claim(
 )
 D3 = Claim(
     id="D3", experiment="4: batch size",
-    english="At small batch sizes (read: 4 and 64, the sizes below the default 128), using BN or not barely changes performance.",
+    english=f"At small batch sizes{SMALL_READING}, using BN or not barely changes performance.",
     turkish="küçük partilerde, BN kullanılıp kullanılmayacağı, performansı neredeyse hiç etkilemeyecektir.",
     metric="performance = per-seed final test accuracy; small = batch 4 and batch 64",
     test="TOST equivalence (paired) of BN against no BN at batch 4 and at batch 64; both must be supported",
@@ -180,7 +194,7 @@ D3 = Claim(
 )
 D4 = Claim(
     id="D4", experiment="4: batch size",
-    english="At small batch sizes (read: 4 and 64, the sizes below the default 128), the BN layer degrades performance. (Pulls against D3.)",
+    english=f"At small batch sizes{SMALL_READING}, the BN layer degrades performance. (Pulls against D3.)",
     turkish="Küçük partilerde, BN katmanı performansı düşürür.",
     metric="performance = per-seed final test accuracy; small = batch 4 and batch 64",
     test="paired one-sided t-test, no BN above BN, at batch 4 and at batch 64; both must be supported",
@@ -196,34 +210,16 @@ D4 = Claim(
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.05492 (95% CI [+0.04981, +0.06003])', part='batch 64', effect=0.05492, band=band_around(0.0498123, 0.0600277)),
     },
 )
-D3S = Claim(
-    id="D3s", experiment="4: batch size",
-    english="(D3 with small read as the smallest size, 4, where the article's figure puts both nets best) At small batch sizes, using BN or not barely changes performance.",
-    turkish=D3.turkish,
-    metric="performance = per-seed final test accuracy; small = batch 4 alone",
-    test="TOST equivalence (paired) of BN against no BN at batch 4",
-    margin=D3.margin,
-    needs=_arms((0, 1), SMALLEST), must_learn=_arms((0, 1), SMALLEST),
-    validity=D3.validity, evaluate=_barely_changes(SMALLEST),
-    expected={
+D3S = read_as_smallest(D3, test="TOST equivalence (paired) of BN against no BN at batch 4",
+                       evaluate=_barely_changes(SMALLEST), expected={
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4: difference +0.0001 (95% CI [-0.003046, +0.003246])', part='batch 4', effect=9.99967e-05, band=band_around(-0.00304622, 0.00324621)),
         'ci': Expectation('supported', 'measured 2026-11-30, 9 seeds: supported, headline part batch 4: difference +0.0058 (95% CI [+0.004035, +0.007565])', part='batch 4', effect=0.0058, band=band_around(0.0040354, 0.00756461)),
-    },
-)
-D4S = Claim(
-    id="D4s", experiment="4: batch size",
-    english="(D4 with small read as the smallest size, 4, where the article's figure puts both nets best) At small batch sizes, the BN layer degrades performance.",
-    turkish=D4.turkish,
-    metric="performance = per-seed final test accuracy; small = batch 4 alone",
-    test="paired one-sided t-test, no BN above BN, at batch 4",
-    margin=D4.margin,
-    needs=_arms((0, 1), SMALLEST), must_learn=_arms((0, 1), SMALLEST),
-    validity=D4.validity, evaluate=_degrades(SMALLEST),
-    expected={
+})
+D4S = read_as_smallest(D4, test="paired one-sided t-test, no BN above BN, at batch 4",
+                       evaluate=_degrades(SMALLEST), expected={
         'ci/bn-before-activation': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4: difference -0.0003917 (95% CI [-0.002256, +0.001473])', part='batch 4', effect=-0.000391667, band=band_around(-0.0022564, 0.00147307)),
         'ci': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 4: difference +0.006633 (95% CI [+0.004221, +0.009045])', part='batch 4', effect=0.00663334, band=band_around(0.00422129, 0.00904539)),
-    },
-)
+})
 D5 = Claim(
     id="D5", experiment="4: batch size (reasoning)", kind="arithmetic",
     english="Smaller batches make the batch statistics differ more from batch to batch.",
