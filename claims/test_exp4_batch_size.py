@@ -19,7 +19,7 @@ from fixtures.claims import margins
 from fixtures.claims.claim import Claim, Expectation, band_around, claim_params
 from fixtures.claims.comparisons import best_levels, better_effect
 from fixtures.claims.conjunction import all_of
-from fixtures.claims.metrics import curve, final_test_accuracy, per_seed
+from fixtures.claims.metrics import at_epochs, final_test_accuracy, per_seed
 from fixtures.training.models import ModelConfig
 from fixtures.stats import directional, equivalence, trend
 from fixtures.training.trainer import epoch_timer
@@ -110,21 +110,17 @@ SHORT_64 = ModelConfig("sigmoid", 1, "sgd", 64, epochs=1)
 LONG_1024 = ModelConfig("sigmoid", 1, "sgd", 1024, epochs=16)
 
 
-def _at_epoch(runs, metric_name, epoch=None):
-    return np.array([curve(run, metric_name)[(epoch or run.epochs) - 1] for run in runs])
-
-
 def _d7_updates(runs):
     moderate, large = runs.seeds(SHORT_64), runs.seeds(LONG_1024)
     return all_of(
-        ("test accuracy", directional(_at_epoch(moderate, "test_accuracy"),
-                                      _at_epoch(large, "test_accuracy"), alternative="greater",
+        ("test accuracy", directional(at_epochs(moderate, "test_accuracy"),
+                                      at_epochs(large, "test_accuracy"), alternative="greater",
                                       paired=True, alpha=D7U.alpha, labels=("batch 64", "batch 1024"))),
         # Not the training loss: Keras's epoch loss is the running mean over the epoch, so
         # batch 64's first epoch would carry its whole descent from 2.3 (1.16 against an
         # end-of-epoch test loss of 0.44, measured): the test loss is the state after 938 updates.
-        ("test loss (log ratio)", directional(np.log(_at_epoch(moderate, "test_loss")),
-                                              np.log(_at_epoch(large, "test_loss")), alternative="less",
+        ("test loss (log ratio)", directional(np.log(at_epochs(moderate, "test_loss")),
+                                              np.log(at_epochs(large, "test_loss")), alternative="less",
                                               paired=True, alpha=D7U.alpha, labels=("batch 64", "batch 1024"))),
         alpha=D7U.alpha,
     )

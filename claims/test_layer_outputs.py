@@ -22,7 +22,7 @@ import pytest
 from fixtures.claims import margins
 from fixtures.claims.claim import Claim, Expectation, band_around, claim_params
 from fixtures.claims.conjunction import all_of
-from fixtures.claims.metrics import curve
+from fixtures.claims.metrics import at_epochs, curve
 from fixtures.training.models import ModelConfig
 from fixtures.stats import directional
 
@@ -51,10 +51,6 @@ def _saturation_test(with_bn, without, epochs_a, epochs_b, alpha):
         alternative="less", paired=True, alpha=alpha, labels=("BN", "no BN"))
 
 
-def _mean_at(runs, name, epochs) -> float:
-    return float(np.mean([curve(run, name)[e - 1] for run, e in zip(runs, epochs)]))
-
-
 def _at_initialisation(runs) -> str:
     """Both arms' downstream saturation before any update, seed by seed, as the reference point."""
     from fixtures.training.trainer import initial_saturation  # builds Keras models: only when judged
@@ -75,9 +71,9 @@ def _l1(runs):
                  "progress cannot be matched at epoch granularity") if loose else None
     notes = (
         f"matched epochs BN {epochs_a}, no BN {epochs_b} (test-loss ratio up to "
-        f"{max(m[2] for m in matched):.3f}); test loss there BN {_mean_at(with_bn, 'test_loss', epochs_a):.3f}, "
-        f"no BN {_mean_at(without, 'test_loss', epochs_b):.3f}; test accuracy there BN "
-        f"{_mean_at(with_bn, 'test_accuracy', epochs_a):.3f}, no BN {_mean_at(without, 'test_accuracy', epochs_b):.3f}",
+        f"{max(m[2] for m in matched):.3f}); test loss there BN {np.mean(at_epochs(with_bn, 'test_loss', epochs_a)):.3f}, "
+        f"no BN {np.mean(at_epochs(without, 'test_loss', epochs_b)):.3f}; test accuracy there BN "
+        f"{np.mean(at_epochs(with_bn, 'test_accuracy', epochs_a)):.3f}, no BN {np.mean(at_epochs(without, 'test_accuracy', epochs_b)):.3f}",
         _at_initialisation(runs),
     )
     return all_of(("matched test loss", result), alpha=L1.alpha, notes=notes, untestable=unmatched)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 
+from fixtures.claims.conjunction import PATH_SEPARATOR
+
 DECIDED = ("supported", "refuted")
-SEPARATOR = " / "  # a nested part's path, "outer / inner"
+SEPARATOR = PATH_SEPARATOR  # a nested part's path, "outer / inner", as the claim layer names it
 
 
 def find_part(summary: dict, name: str) -> dict | None:
