@@ -228,7 +228,7 @@ def tuned(tmp_path_factory, mnist_path):
                             store=folder / "runs.sqlite", fresh=False, report_dir=folder / "out",
                             variants=("lr-tuned",))
         store = RunStore(settings.store)
-        sessions = VariantSessions(settings, store, [], NEEDED, None)
+        sessions = VariantSessions(settings, store, [], {"article": NEEDED}, None)
         runs = sessions.runs("lr-tuned")
         yield sessions, runs, seen
         store.close()
