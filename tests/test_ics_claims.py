@@ -13,7 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from claims.test_ics import BN, IS1, IS2, LR1, NOISY, PLAIN, RATES, ST1, ST2, ST3, at_rate
+from claims.test_ics import (ARTICLE_BN, ARTICLE_PLAIN, BN, IS1, IS2, LR1, NOISY, PLAIN, RATES, ST1, ST2, ST3,
+                              IS2a, ST2a, ST3a, at_rate)
 from fixtures.claims.decisions import evaluate, raw_verdict
 from fixtures.claims.mechanism import (
     WARMUP_STEPS,
@@ -142,7 +143,7 @@ def arms(**by_config):
     return Planted(planted)
 
 
-NAMES = {"PLAIN": PLAIN, "BN": BN, "NOISY": NOISY}
+NAMES = {"PLAIN": PLAIN, "BN": BN, "NOISY": NOISY, "A_PLAIN": ARTICLE_PLAIN, "A_BN": ARTICLE_BN}
 
 
 def planted(**kwargs_by_name):
@@ -162,6 +163,11 @@ def judged(claim, **by_name):
     (ST2, dict(BN=dict(shift=0.2), PLAIN=dict(shift=0.1)), dict(BN=dict(shift=0.05), PLAIN=dict(shift=0.1))),
     (ST3, dict(BN=dict(loss_range=0.1, beta=2.0), PLAIN=dict(loss_range=0.2, beta=5.0)),
           dict(BN=dict(loss_range=0.1, beta=9.0), PLAIN=dict(loss_range=0.2, beta=5.0))),
+    # The same claims on the article's net read the article's nets, not the paper's.
+    (IS2a, dict(A_BN=dict(drift=0.1), A_PLAIN=dict(drift=1.0)), dict(A_BN=dict(drift=0.9), A_PLAIN=dict(drift=1.0))),
+    (ST2a, dict(A_BN=dict(shift=0.2), A_PLAIN=dict(shift=0.1)), dict(A_BN=dict(shift=0.05), A_PLAIN=dict(shift=0.1))),
+    (ST3a, dict(A_BN=dict(loss_range=0.1, beta=2.0), A_PLAIN=dict(loss_range=0.2, beta=5.0)),
+           dict(A_BN=dict(loss_range=0.1, beta=9.0), A_PLAIN=dict(loss_range=0.2, beta=5.0))),
 ])
 def test_each_claim_holds_on_true_data_and_fails_on_false(claim, true, false):
     assert judged(claim, **true) == "supported"
