@@ -13,6 +13,11 @@ arithmetic checks (claim kind "arithmetic": they hold for any data) are listed i
 their own and not counted among the findings. ``verdict_table`` gives the README's verdict table
 (``python -m reports table``). Evidence files written before the claim layer's issue-13 fields
 (raw_verdict, deciding_part, ...) still render: ``with_defaults`` fills them in.
+
+Claims of another family (``claim["family"]``: the ICS claims of issue 22) have their own scale,
+runs and Holm family: they are kept out of the article's summary and tallies and get a section of
+their own after the article's claims (``family_sections``; for the ICS family, with the papers'
+figures redrawn by ``reports/ics.py``). An evidence file without them renders as before.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from fixtures.claims.margins import LEARNT_ACCURACY
-from reports import figures
+from fixtures.training.models import ModelConfig
+from reports import figures, ics
 from reports.compare import Comparison, benchmark_claim, compare
 from reports.directions import find_part
 from reports.formatting import (DECISION_LEVEL_NOTE, FILTERS, decision_interval, has_decision_interval, shown_interval,
@@ -39,6 +45,8 @@ from reports.metrics import (accuracy_difference_error, config_label, final_test
 SCHEMA = 1
 VERDICTS = ("supported", "refuted", "inconclusive", "untestable")
 ARITHMETIC_TITLE = "Arithmetic checks (hold for any data; checked, not findings)"
+
+FAMILY_TITLES = {ics.FAMILY: "Internal covariate shift: the papers' claims (Ioffe & Szegedy; Santurkar et al.)"}
 
 # Claims whose evidence is the layer outputs (extras.layers), not the training curves.
 LAYER_OUTPUT_CLAIMS = {"L1"}
@@ -163,7 +171,10 @@ def _runs_of(outcome: dict, runs: dict) -> dict[str, list[dict]]:
     """The outcome's configurations with their stored runs, in the claim's order."""
     found = {}
     for config in outcome["configs"]:
-        label = config_label(config)
+        # Another family's nets differ from each other in fields the short label leaves out
+        # (widths, BN position, rate, noise), and the evidence keys runs by the full label; the
+        # article's claims keep the short one, so their pages stay as they were.
+        label = config_label(config) if ics.family_of(outcome) == ics.ARTICLE else ModelConfig(**config).label
         if runs.get(label):
             found[label] = runs[label]
     return found
@@ -187,13 +198,17 @@ def _seed_rows(runs_by_label: dict[str, list[dict]]) -> list[dict]:
 
 
 def _figures(outcome: dict, runs_by_label: dict[str, list[dict]], benchmarks) -> list[dict]:
-    """The claim's figures: (title, caption, svg) dicts, the backing figure first."""
+    """The claim's figures: (title, caption, svg) dicts, the backing figure first.
+
+    A recorded run's "epochs" are probe intervals and it has no training accuracy, so the epoch
+    curves would mislabel it: its family's section draws its curves over steps instead."""
     claim_id = outcome["claim"]["id"]
+    curves = runs_by_label if ics.family_of(outcome) == ics.ARTICLE else {}
     leaves = leaf_parts(outcome["summary"])
     found = []
-    if claim_id in LAYER_OUTPUT_CLAIMS and len(runs_by_label) == 2:
+    if claim_id in LAYER_OUTPUT_CLAIMS and len(curves) == 2:
         (bn_label, with_bn), (plain_label, without_bn) = sorted(
-            runs_by_label.items(), key=lambda item: -item[1][0]["config"]["bn_layers"])
+            curves.items(), key=lambda item: -item[1][0]["config"]["bn_layers"])
         if all(run.get("extras", {}).get("layers") for run in with_bn + without_bn):
             found.append({
                 "title": "Layer outputs at test time",
@@ -214,15 +229,15 @@ def _figures(outcome: dict, runs_by_label: dict[str, list[dict]], benchmarks) ->
                            f"({benchmark['name']}); lines join the round means.",
                 "svg": figures.epoch_timings(seconds),
             })
-    if runs_by_label:
+    if curves:
         diverged = [f"{label} seed {run['seed']} at epoch {run['diverged_epoch']}"
-                    for label, runs in runs_by_label.items() for run in runs if run.get("diverged_epoch")]
+                    for label, runs in curves.items() for run in runs if run.get("diverged_epoch")]
         found.append({
             "title": "Training curves",
             "caption": "Lines: mean over seeds; bands: 95% t-interval across seeds. "
                        + (f"Diverged (dropped from the mean from then on): {'; '.join(diverged)}."
                           if diverged else "No run diverged."),
-            "svg": figures.loss_curves(runs_by_label),
+            "svg": figures.loss_curves(curves),
         })
     equivalence = [(name, part) for name, part in leaves if part.get("test") == "equivalence"]
     if equivalence:
@@ -239,17 +254,15 @@ def _figures(outcome: dict, runs_by_label: dict[str, list[dict]], benchmarks) ->
             "caption": "The mean over seeds at each level the trend or best-of test compares.",
             "svg": figures.level_means(levels),
         })
-    for figure in found:
-        figure["svg"] = Markup(figure["svg"])  # matplotlib's SVG, which escapes the labels in it
-    return found
+    return _safe(found)
 
 
-def claim_view(outcome: dict, evidence: dict, benchmarks) -> dict:
-    """Everything one claim's section shows."""
+def claim_view(outcome: dict, evidence: dict, benchmarks, scale: dict | None = None) -> dict:
+    """Everything one claim's section shows; scale: its family's (default: the article's)."""
     outcome = with_defaults(outcome)
     runs_by_label = _runs_of(outcome, evidence["runs"])
     summary = outcome["summary"]
-    test_size = evidence["settings"]["scale"].get("test_size")
+    test_size = (scale or evidence["settings"]["scale"]).get("test_size")
     deciding = outcome["deciding_part"]
     parts = [{"name": name, "part": part, "tightest": outcome["tightest"].get(name),
               "sampling_error": sampling_error(name, part, test_size)}
@@ -279,6 +292,37 @@ def tally(views: list[dict]) -> dict:
         "as_expected": sum(view["as_expected"] for view in views),
         "not_as_expected": [view["claim"]["id"] for view in views if not view["as_expected"]],
     }
+
+
+def family_sections(outcomes: list[dict], evidence: dict, benchmarks) -> list[dict]:
+    """One section per claim family other than the article's, in order of first appearance: its
+    scale (``settings["families"]``), its claims as one summary group (its own Holm family) and, for
+    the ICS family, the papers' figures redrawn (``reports/ics.py``)."""
+    sections = []
+    for family in dict.fromkeys(ics.family_of(o) for o in outcomes):
+        if family == ics.ARTICLE:
+            continue
+        own = [o for o in outcomes if ics.family_of(o) == family]
+        settings = evidence["settings"].get("families", {}).get(family) or {
+            "scale": evidence["settings"]["scale"], "scale_label": evidence["settings"]["scale_label"]}
+        views = [claim_view(o, evidence, benchmarks, settings["scale"]) for o in own]
+        sections.append({
+            "id": family,
+            "title": FAMILY_TITLES.get(family, f"The {family} family's claims"),
+            "scale": settings["scale"],
+            "scale_label": settings["scale_label"],
+            "group": {"id": family, "title": "Verdicts", "views": views, "tally": tally(views), "holm": True},
+            "rules": sorted({view["outcome"]["decisions"] for view in views}),
+            "figures": _safe(ics.figures(own, evidence["runs"]) if family == ics.FAMILY else []),
+        })
+    return sections
+
+
+def _safe(found: list[dict]) -> list[dict]:
+    """The figures with their SVG marked safe for the template (its autoescape would print it as text)."""
+    for figure in found:
+        figure["svg"] = Markup(figure["svg"])  # matplotlib's SVG, which escapes the labels in it
+    return found
 
 
 def training_cost(evidence: dict) -> dict:
@@ -313,7 +357,9 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters.update(FILTERS)
     outcomes = sorted(evidence["outcomes"], key=lambda o: o["claim"]["id"])
-    claims = [claim_view(outcome, evidence, benchmarks) for outcome in outcomes]
+    # Other families (the ICS claims) have their own scale, Holm and section: kept out of these.
+    claims = [claim_view(outcome, evidence, benchmarks) for outcome in outcomes
+              if ics.family_of(outcome) == ics.ARTICLE]
     findings = [view for view in claims if not view["arithmetic"]]
     checks = [view for view in claims if view["arithmetic"]]
     comparison: Comparison | None = None
@@ -324,8 +370,8 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
         environment_info=evidence["environment"],
         settings=evidence["settings"],
         groups=[group for group in (
-            {"id": "findings", "title": "Findings", "views": findings, "tally": tally(findings)},
-            {"id": "arithmetic", "title": ARITHMETIC_TITLE, "views": checks, "tally": tally(checks)},
+            {"id": "findings", "title": "Findings", "views": findings, "tally": tally(findings), "holm": True},
+            {"id": "arithmetic", "title": ARITHMETIC_TITLE, "views": checks, "tally": tally(checks), "holm": False},
         ) if group["views"]],
         rules=sorted({view["outcome"]["decisions"] for view in claims}),
         learnt_accuracy=LEARNT_ACCURACY,
@@ -335,6 +381,7 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
         matrix=variant_matrix(evidence),
         decision_level_note=DECISION_LEVEL_NOTE,
         drift=evidence.get("drift"),  # against --baseline, when the session had one
+        families=family_sections(outcomes, evidence, benchmarks),
     )
 
 
