@@ -4,9 +4,10 @@ redrawn from their probes (Ioffe & Szegedy 2015, Figure 1; Santurkar et al. 2018
 A recorded run (fixtures/training/ics/runs.py) keeps its probes under ``extras["probes"]``, read at
 ``probe_steps``; every figure here is drawn from all seeds of each net (the mean over seeds, a 95%
 t-band across them), except Figure 1(b, c), which follows one typical unit of one seed as the paper
-does, chosen by ``typical_unit``'s stated rule. The nets are told apart by their configuration
-(``ModelConfig``), not by label: no BN, BN, noisy BN at the article's rate, and the learning-rate
-grid of both plain nets (LR1).
+does, chosen by ``typical_unit``'s stated rule. The runs are told apart by their configuration
+(``ModelConfig``), not by label: first by network (``net_of``: Ioffe & Szegedy's 3 x 100 at batch
+60, the article's own 512-256-128-64 at batch 128), then by arm (no BN, BN, noisy BN at the
+article's rate) and, for LR1, by learning rate; each network gets its own set of figures.
 """
 
 from __future__ import annotations
@@ -54,8 +55,23 @@ def recorded_runs(outcomes: list[dict], runs: dict) -> dict[ModelConfig, list[di
     return found
 
 
+def net_of(config: ModelConfig) -> str:
+    """The network an arm belongs to, named by what its arms share (units, widths, batch size): the
+    family reads claims on more than one net (Ioffe & Szegedy's and the article's own)."""
+    return f"{config.activation} {'-'.join(map(str, config.hidden_units))}, batch {config.batch_size}"
+
+
+def nets(by_config: dict[ModelConfig, list[dict]]) -> dict[str, dict[ModelConfig, list[dict]]]:
+    """The configurations grouped by network, in order of first appearance."""
+    grouped: dict[str, dict[ModelConfig, list[dict]]] = {}
+    for config, runs in by_config.items():
+        grouped.setdefault(net_of(config), {})[config] = runs
+    return grouped
+
+
 def main_arms(by_config: dict[ModelConfig, list[dict]]) -> dict[str, list[dict]]:
-    """The nets at the article's rate, by arm in ``ARMS`` order: the ones the papers' figures show."""
+    """One network's arms at the article's rate, in ``ARMS`` order: the ones the papers' figures show
+    (by_config: one network's configurations, ``nets``)."""
     at_rate = {arm_of(config): runs for config, runs in by_config.items() if config.rate == LEARNING_RATE}
     return {arm: at_rate[arm] for arm in ARMS if arm in at_rate}
 
@@ -406,12 +422,8 @@ def _rates_figure(grid) -> dict:
     }
 
 
-def figures(outcomes: list[dict], runs: dict) -> list[dict]:
-    """The section's figures as (title, caption, svg) dicts, each drawn when its nets have runs.
-
-    outcomes: the family's outcomes (their configurations name the nets); runs: the evidence's runs.
-    """
-    by_config = recorded_runs(outcomes, runs)
+def _net_figures(by_config: dict[ModelConfig, list[dict]]) -> list[dict]:
+    """One network's figures (its arms at the article's rate; its rate grid, if it has one)."""
     arms, grid = main_arms(by_config), rate_grid(by_config)
     found = []
     if arms:
@@ -422,3 +434,28 @@ def figures(outcomes: list[dict], runs: dict) -> list[dict]:
     if grid:
         found.append(_rates_figure(grid))
     return found
+
+
+def figures(outcomes: list[dict], runs: dict) -> list[dict]:
+    """The section's figures as (title, caption, svg) dicts, per network, each drawn when its nets
+    have runs; a title names its network, a caption where BN sits in it.
+
+    outcomes: the family's outcomes (their configurations name the nets); runs: the evidence's runs.
+    """
+    found = []
+    for net, by_config in nets(recorded_runs(outcomes, runs)).items():
+        placement = _placement(by_config)
+        for figure in _net_figures(by_config):
+            found.append({**figure, "title": f"{figure['title']}, {net}",
+                          "caption": f"Network: {net}{placement}. {figure['caption']}"})
+    return found
+
+
+def _placement(by_config: dict[ModelConfig, list[dict]]) -> str:
+    """Where the network's BN layers sit, as caption text ('' for a network without BN arms)."""
+    with_bn = [config for config in by_config if config.bn_layers]
+    if not with_bn:
+        return ""
+    config = with_bn[0]
+    where = "before" if config.bn_position == "before" else "after"
+    return f"; BN {where} the nonlinearity of its first {config.bn_layers} hidden layer(s)"

@@ -1,7 +1,8 @@
 """The ICS family's section of the HTML report (``reports/ics.py``, ``reports/build.py``).
 
 Built from planted evidence: two of the article's claims from the smoke fixture (``tests/data``)
-and three ICS claims over recorded runs written here, two seeds per net, four probes each, with
+and four ICS claims over recorded runs written here (on Ioffe & Szegedy's net, and one, IS2a, on
+the article's own net), two seeds per configuration, four probes each, with
 values chosen so the answers are known: which unit is typical, which seeds are stable at which
 rate. Nothing trains; the pages are rendered with a fixed SVG hash salt, so two renders of the
 same claims compare byte for byte.
@@ -27,13 +28,17 @@ from reports import ics
 from reports.build import render
 
 DATA = Path(__file__).parent / "data"
-ARTICLE_IDS = ["A1", "D5"]  # a finding and an arithmetic check
+# A finding and an arithmetic check whose nets are not the ICS family's article-net arms (the
+# evidence keys runs by label, and the article's own net has the same label in both families).
+ARTICLE_IDS = ["A2", "D5"]
 
 # The family's nets, as claims/test_ics.py declares them (two rates of its grid besides 0.01).
 PLAIN = ModelConfig("sigmoid", 0, "sgd", 60, hidden_units=(100, 100, 100))
 BN = replace(PLAIN, bn_layers=3, bn_position="before")
 NOISY = replace(BN, noise_shift=1.0, noise_scale=2.0)
 RATES = (0.01, 0.1, 1.0)
+ARTICLE_PLAIN, ARTICLE_BN = ModelConfig("sigmoid", 0, "sgd", 128), ModelConfig("sigmoid", 4, "sgd", 128)
+IS_NET, ARTICLE_NET = "sigmoid 100-100-100, batch 60", "sigmoid 512-256-128-64, batch 128"
 STEPS = [0, 500, 1000, 1500]  # the drift window is the last two (from step 1,000)
 SCALE = {"name": "planted", "steps": 1500, "probe_every": 500, "seeds": [0, 1], "looks": [],
          "train_size": 600, "test_size": 100, "epochs": 1, "overrides": ""}
@@ -59,14 +64,16 @@ SHARES = {"no BN": {0.01: (2, 2), 0.1: (1, 2), 1.0: (0, 2)}, "BN": {0.01: (2, 2)
 LARGEST = {"no BN": {0: 0.1, 1: 0.01}, "BN": {0: 1.0, 1: 0.1}}
 FIRST_LOSS = 2.3
 
-FIGURE_TITLES = [
+PER_NET = [
     "Test accuracy over training (Ioffe & Szegedy, Figure 1(a), redrawn)",
     "A typical unit's input distribution (Ioffe & Szegedy, Figure 1(b, c), redrawn)",
     "Percentile drift of the whole layer, over training",
     "Internal covariate shift as gradient change (Santurkar et al., Figure 3, redrawn)",
     "Smoothness of the loss landscape (Santurkar et al., Figure 4, redrawn)",
-    "Largest stable learning rate (LR1)",
 ]
+# Each network's figures, titled with it; the rate grid only on the net LR1 reads.
+FIGURE_TITLES = ([f"{title}, {IS_NET}" for title in PER_NET] + [f"Largest stable learning rate (LR1), {IS_NET}"]
+                 + [f"{title}, {ARTICLE_NET}" for title in PER_NET])
 
 
 def at_rate(config: ModelConfig, rate: float) -> ModelConfig:
@@ -118,7 +125,7 @@ def recorded_run(config: ModelConfig, seed: int, stability: str = "ok") -> dict:
 
 
 def ics_runs() -> dict[str, list[dict]]:
-    runs = {NOISY.label: [recorded_run(NOISY, seed) for seed in (1, 0)]}
+    runs = {config.label: [recorded_run(config, seed) for seed in (1, 0)] for config in (NOISY, ARTICLE_PLAIN, ARTICLE_BN)}
     for (arm, rate), outcomes in STABILITY.items():
         config = at_rate(BN if arm == "BN" else PLAIN, rate)
         # Seed 1 listed first: "the first seed" must mean the lowest seed number, not the list's first.
@@ -148,10 +155,10 @@ def article() -> dict:
 def merged(article) -> dict:
     """The article's two claims with the ICS family beside them, as ``merge_families`` writes it."""
     evidence = copy.deepcopy(article)
-    a1 = next(o for o in article["outcomes"] if o["claim"]["id"] == "A1")
+    a1 = copy.deepcopy(json.loads((DATA / "evidence.json").read_text())["outcomes"][0])  # A1's statistics
     grid = [at_rate(config, rate) for config in (BN, PLAIN) for rate in RATES]
     evidence["outcomes"] += [ics_outcome(a1, "IS1", [BN, PLAIN]), ics_outcome(a1, "ST1", [NOISY, BN, PLAIN]),
-                             ics_outcome(a1, "LR1", grid)]
+                             ics_outcome(a1, "LR1", grid), ics_outcome(a1, "IS2a", [ARTICLE_BN, ARTICLE_PLAIN])]
     evidence["runs"].update(ics_runs())
     evidence["settings"]["families"] = {"ics": {"scale": SCALE, "scale_label": "planted"}}
     return evidence
@@ -208,16 +215,16 @@ def test_the_family_has_its_own_section_headed_by_its_scale(page):
 def test_ics_outcomes_are_kept_out_of_the_article_summary_and_tallies(page):
     summary = page[page.index('<section id="summary">'):page.index("</section>", page.index('<section id="summary">'))]
     assert re.findall(r'<tr id="summary-(\w+)">', summary) == ARTICLE_IDS
-    for group in ("findings", "arithmetic"):  # A1 and D5, one each: the ICS claims are not counted here
+    for group in ("findings", "arithmetic"):  # A2 and D5, one each: the ICS claims are not counted here
         assert re.search(rf'<p class="tally" id="tally-{group}">\s*As expected: <b>\d of 1</b>', summary)
         counts = re.search(rf'<p class="counts" id="counts-{group}">(.*?)</p>', summary, re.S).group(1)
         assert sum(map(int, re.findall(r"</span> (\d+)</span>", counts))) == 1
     assert not re.search(r"IS1|ST1|LR1", summary)
     section = family_section(page)
-    assert re.findall(r'<tr id="summary-(\w+)">', section) == ["IS1", "LR1", "ST1"]
-    assert re.findall(r'<section class="claim" id="claim-(\w+)">', section) == ["IS1", "LR1", "ST1"]
+    assert re.findall(r'<tr id="summary-(\w+)">', section) == ["IS1", "IS2a", "LR1", "ST1"]
+    assert re.findall(r'<section class="claim" id="claim-(\w+)">', section) == ["IS1", "IS2a", "LR1", "ST1"]
     tally = re.search(r'<p class="tally" id="tally-ics">(.*?)</p>', section, re.S).group(1)
-    assert "of 3</b>" in tally
+    assert "of 4</b>" in tally
     # Each card once on the page: not also among the article's findings.
     assert page.count('<section class="claim" id="claim-IS1">') == 1
 
@@ -256,7 +263,7 @@ def test_evidence_with_only_the_family_has_no_article_summary(merged):
     only["outcomes"] = [o for o in only["outcomes"] if ics.family_of(o) == "ics"]
     page = page_of(only)
     assert '<section id="summary">' not in page
-    assert re.findall(r'<tr id="summary-(\w+)">', family_section(page)) == ["IS1", "LR1", "ST1"]
+    assert re.findall(r'<tr id="summary-(\w+)">', family_section(page)) == ["IS1", "IS2a", "LR1", "ST1"]
 
 
 # --- the rules behind the figures ------------------------------------------------------------------
@@ -288,12 +295,20 @@ def test_stable_shares_and_largest_stable_rates_are_the_planted_ones(merged, arm
     assert ics.largest_stable(by_rate) == LARGEST[arm]
 
 
-def test_the_rate_grid_and_the_arms_are_told_apart_by_configuration(merged):
+def test_networks_arms_and_rates_are_told_apart_by_configuration(merged):
     outcomes = [o for o in merged["outcomes"] if ics.family_of(o) == "ics"]
-    by_config = ics.recorded_runs(outcomes, merged["runs"])
-    assert list(ics.main_arms(by_config)) == ["no BN", "BN", "noisy BN"]
-    grid = ics.rate_grid(by_config)
+    nets = ics.nets(ics.recorded_runs(outcomes, merged["runs"]))
+    assert list(nets) == [IS_NET, ARTICLE_NET]
+    expected = {IS_NET: {"no BN": PLAIN, "BN": BN, "noisy BN": NOISY},
+                ARTICLE_NET: {"no BN": ARTICLE_PLAIN, "BN": ARTICLE_BN}}
+    for net, arms in expected.items():
+        found = ics.main_arms(nets[net])
+        assert list(found) == list(arms)
+        for arm, config in arms.items():  # each arm's runs are its own net's, not the other net's
+            assert found[arm] == runs_of(merged, config)
+    grid = ics.rate_grid(nets[IS_NET])
     assert {arm: list(by_rate) for arm, by_rate in grid.items()} == {"no BN": list(RATES), "BN": list(RATES)}
+    assert ics.rate_grid(nets[ARTICLE_NET]) == {}
 
 
 def test_a_diverged_run_leaves_gaps_after_its_last_probe(merged):
