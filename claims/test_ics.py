@@ -39,6 +39,8 @@ from fixtures.claims.mechanism import (
     log_gradient_shift,
     log_loss_range,
     log_percentile_drift,
+    stable,
+    trains,
 )
 from fixtures.claims.metrics import final_test_accuracy, mean_test_accuracy, per_seed
 from fixtures.stats import directional, equivalence
@@ -101,13 +103,15 @@ def _smoother(bn, plain):
     return evaluate
 
 
-def _larger_rates(runs):
-    def largest(config):
-        by_rate = {rate: runs.seeds(at_rate(config, rate)) for rate in RATES}
-        return [log10_largest_stable_rate({rate: seeds[i] for rate, seeds in by_rate.items()})
-                for i in range(len(by_rate[RATES[0]]))]
-    return directional(largest(BN), largest(PLAIN), alternative="greater", paired=True,
-                       labels=(BN.label, PLAIN.label))
+def _larger_rates(rule):
+    def evaluate(runs):
+        def largest(config):
+            by_rate = {rate: runs.seeds(at_rate(config, rate)) for rate in RATES}
+            return [log10_largest_stable_rate({rate: seeds[i] for rate, seeds in by_rate.items()}, rule)
+                    for i in range(len(by_rate[RATES[0]]))]
+        return directional(largest(BN), largest(PLAIN), alternative="greater", paired=True,
+                           labels=(BN.label, PLAIN.label))
+    return evaluate
 
 
 IS1 = Claim(
@@ -213,7 +217,23 @@ LR1 = Claim(
     needs=tuple(at_rate(config, rate) for config in (BN, PLAIN) for rate in RATES),
     validity=("none needed: a run that diverges is the datum here, not a net that failed to start; "
               "both nets are trained the family's full budget at every rate"),
-    evaluate=_larger_rates,
+    evaluate=_larger_rates(stable),
+)
+
+
+# A second reading of "does not diverge", added after LR1's ci run (2026-11-30) and so not a
+# pre-registered test at ci: there LR1's rule counted the net without BN at rate 3.16 as stable
+# in every seed though it sat at chance (test accuracy 0.10, last training loss 2.36), because
+# its first loss (2.54, Keras's default init) lies above chance and "ended below its first loss"
+# is then met by falling to chance. Its first pre-registered judgement is at the papers' scale.
+LR1t = replace(
+    LR1, id="LR1t",
+    experiment=LR1.experiment + " (read: still trains)",
+    metric=LR1.metric.replace("the last interval's mean training loss below the first step's loss",
+                              "the last interval's mean training loss below chance, ln 10"),
+    margin=LR1.margin + ". A reading added after LR1's ci run showed its rule passing a net at chance "
+                        "(not pre-registered at ci; first pre-registered at the papers' scale)",
+    evaluate=_larger_rates(trains),
 )
 
 
@@ -230,6 +250,6 @@ ST2a = on_article_net(ST2, _compare(log_gradient_shift, ARTICLE_BN, ARTICLE_PLAI
 ST3a = on_article_net(ST3, _smoother(ARTICLE_BN, ARTICLE_PLAIN))
 
 
-@pytest.mark.parametrize("claim", claim_params(IS1, IS2, ST1, ST2, ST3, LR1, IS2a, ST2a, ST3a))
+@pytest.mark.parametrize("claim", claim_params(IS1, IS2, ST1, ST2, ST3, LR1, LR1t, IS2a, ST2a, ST3a))
 def test_mechanism(claim, judge):
     judge(claim)

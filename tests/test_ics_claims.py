@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from claims.test_ics import (ARTICLE_BN, ARTICLE_PLAIN, BN, IS1, IS2, LR1, NOISY, PLAIN, RATES, ST1, ST2, ST3,
-                              IS2a, ST2a, ST3a, at_rate)
+                              IS2a, LR1t, ST2a, ST3a, at_rate)
 from fixtures.claims.decisions import evaluate, raw_verdict
 from fixtures.claims.mechanism import (
     WARMUP_STEPS,
@@ -25,6 +25,7 @@ from fixtures.claims.mechanism import (
     log_percentile_drift,
     mean_gradient_cosine,
     stable,
+    trains,
 )
 from fixtures.training.ics.runs import as_run_result, probe_schedule
 from fixtures.training.ics.scales import ICS_SCALES, ics_scale
@@ -99,6 +100,16 @@ def test_stability_and_the_largest_stable_rate():
     assert [stable(r) for r in by_rate.values()] == [True, True, False, False]
     assert log10_largest_stable_rate(by_rate) == pytest.approx(-1.0)
     assert log10_largest_stable_rate({0.01: run(losses=rising)}) == pytest.approx(-2.5)  # below the grid
+
+
+def test_a_net_that_fell_to_chance_is_stable_but_does_not_train():
+    # LR1's artifact at ci: from Keras's initial loss (about 2.54, above chance) down to chance
+    to_chance = list(np.linspace(2.54, 2.36, SCALE.steps))
+    assert stable(run(losses=to_chance)) and not trains(run(losses=to_chance))
+    assert trains(run()) and not trains(run(diverged_at=700))
+    by_rate = {0.01: run(), 1.0: run(), 3.16: run(losses=to_chance)}
+    assert log10_largest_stable_rate(by_rate) == pytest.approx(math.log10(3.16))
+    assert log10_largest_stable_rate(by_rate, trains) == pytest.approx(0.0)
 
 
 def test_an_epoch_run_has_no_probes():
@@ -186,6 +197,8 @@ def test_lr1_holds_when_bn_survives_larger_rates_and_fails_when_it_does_not():
 
     assert raw_verdict(evaluate(LR1, nets(3.16, 0.316))) == "supported"
     assert raw_verdict(evaluate(LR1, nets(0.1, 0.316))) == "refuted"
+    assert raw_verdict(evaluate(LR1t, nets(3.16, 0.316))) == "supported"
+    assert raw_verdict(evaluate(LR1t, nets(0.1, 0.316))) == "refuted"
     # Equal in every seed: zero variance exactly at the margin, which the t-test's limit cannot
     # order ("no evidence either way"): said, not counted as either.
     assert raw_verdict(evaluate(LR1, nets(0.316, 0.316))) == "inconclusive"

@@ -42,7 +42,7 @@ def test_every_claim_of_the_family_ends_in_a_verdict(smoke_family):
     suite = ElementTree.parse(folder / "junit.xml").getroot().find("testsuite")
     assert suite.get("errors") == "0" and suite.get("skipped") == "0", result.stdout[-3000:]
     judged = {o["claim"]["id"]: o for o in evidence["outcomes"]}
-    assert set(judged) == FAMILY and len(FAMILY) == 9
+    assert set(judged) == FAMILY and len(FAMILY) == 10
     assert all(o["claim"]["family"] == "ics" and o["verdict"] for o in judged.values())
     assert "ics claims: first round, 2 seeds of 40 steps" in result.stdout
 
