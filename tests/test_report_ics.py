@@ -56,12 +56,14 @@ BEFORE = {"no BN": [0, 0, 0, 10, 0], "BN": [3, 3, 0, 0], "noisy BN": [0, 0, 0, 0
 TYPICAL = {"no BN": 4, "BN": 40}
 ACCURACY = {"no BN": [0.1, 0.5, 0.7, 0.8], "BN": [0.1, 0.9, 0.95, 0.97], "noisy BN": [0.1, 0.85, 0.93, 0.96]}
 
-# Stability per (net, rate): the seeds' outcomes. "ok" ends below the first loss; "worse" ends
-# above it without diverging; "nan" diverged in the second probe interval (its probes end there).
-STABILITY = {("no BN", 0.01): ("ok", "ok"), ("no BN", 0.1): ("ok", "nan"), ("no BN", 1.0): ("nan", "worse"),
+# Stability per (net, rate): the seeds' outcomes. "ok" learns and ends below the first loss;
+# "stuck" ends just below it at chance accuracy (stable, not learnt); "worse" ends above it without
+# diverging; "nan" diverged in the second probe interval (its probes end there).
+STABILITY = {("no BN", 0.01): ("ok", "ok"), ("no BN", 0.1): ("ok", "nan"), ("no BN", 1.0): ("stuck", "worse"),
              ("BN", 0.01): ("ok", "ok"), ("BN", 0.1): ("ok", "ok"), ("BN", 1.0): ("ok", "worse")}
-SHARES = {"no BN": {0.01: (2, 2), 0.1: (1, 2), 1.0: (0, 2)}, "BN": {0.01: (2, 2), 0.1: (2, 2), 1.0: (1, 2)}}
-LARGEST = {"no BN": {0: 0.1, 1: 0.01}, "BN": {0: 1.0, 1: 0.1}}
+SHARES = {"no BN": {0.01: (2, 2), 0.1: (1, 2), 1.0: (1, 2)}, "BN": {0.01: (2, 2), 0.1: (2, 2), 1.0: (1, 2)}}
+LEARNT = {"no BN": {0.01: (2, 2), 0.1: (1, 2), 1.0: (0, 2)}, "BN": {0.01: (2, 2), 0.1: (2, 2), 1.0: (1, 2)}}
+LARGEST = {"no BN": {0: 1.0, 1: 0.01}, "BN": {0: 1.0, 1: 0.1}}
 FIRST_LOSS = 2.3
 
 PER_NET = [
@@ -112,8 +114,11 @@ def recorded_run(config: ModelConfig, seed: int, stability: str = "ok") -> dict:
     arm = ics.arm_of(config)
     intervals = len(STEPS) - 1
     n_probes = 2 if stability == "nan" else len(STEPS)
-    train_loss = {"ok": [2.0, 1.0, 0.5], "worse": [2.0, 2.4, 2.5], "nan": [2.0, math.nan, math.nan]}[stability]
+    train_loss = {"ok": [2.0, 1.0, 0.5], "stuck": [2.28, 2.28, 2.28], "worse": [2.0, 2.4, 2.5],
+                  "nan": [2.0, math.nan, math.nan]}[stability]
     record = probes(arm, seed, n_probes=n_probes)
+    if stability != "ok":  # at chance throughout: it has not learnt
+        record["test_accuracy"] = [0.1] * n_probes
     accuracy = record["test_accuracy"][1:] + [math.nan] * (len(STEPS) - n_probes)
     return {
         "config": config.to_dict(), "seed": seed, "trainer": "ics-record-1",
@@ -289,9 +294,10 @@ def test_the_drift_over_steps_ends_at_the_window_drift_and_is_blank_before_it(me
 
 
 @pytest.mark.parametrize("arm, config", [("no BN", PLAIN), ("BN", BN)])
-def test_stable_shares_and_largest_stable_rates_are_the_planted_ones(merged, arm, config):
+def test_stable_and_learnt_shares_and_largest_stable_rates_are_the_planted_ones(merged, arm, config):
     by_rate = {rate: runs_of(merged, at_rate(config, rate)) for rate in RATES}
     assert ics.stable_shares(by_rate) == SHARES[arm]
+    assert ics.learnt_shares(by_rate) == LEARNT[arm]
     assert ics.largest_stable(by_rate) == LARGEST[arm]
 
 
@@ -312,8 +318,8 @@ def test_networks_arms_and_rates_are_told_apart_by_configuration(merged):
 
 
 def test_a_diverged_run_leaves_gaps_after_its_last_probe(merged):
-    runs = runs_of(merged, at_rate(PLAIN, 1.0))  # seed 1 first (finished), seed 0 diverged after 2 probes
+    runs = runs_of(merged, at_rate(PLAIN, 0.1))  # seed 1 first (diverged after 2 probes), then seed 0
     steps, values = ics.series(runs, lambda record: np.asarray(record["test_accuracy"]))
     assert steps.tolist() == STEPS
-    assert np.isfinite(values[0]).all()
-    assert np.isfinite(values[1, :2]).all() and np.isnan(values[1, 2:]).all()
+    assert np.isfinite(values[0, :2]).all() and np.isnan(values[0, 2:]).all()
+    assert np.isfinite(values[1]).all()
