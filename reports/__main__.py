@@ -36,6 +36,8 @@ def parser() -> argparse.ArgumentParser:
                        help="an earlier evidence or benchmark JSON: add a 'changes since' section")
     table = commands.add_parser("table", help="print the verdict table (Markdown), one column per evidence file")
     table.add_argument("evidence", type=Path, nargs="+", help="evidence.json or pytest-benchmark JSON files")
+    table.add_argument("--family", default="article", choices=("article", "ics"),
+                       help="the claim family to tabulate: the article's claims (default) or the papers' ICS claims")
     matrix = commands.add_parser("matrix", help="print the claim x variant matrix (Markdown) of a --variant run")
     matrix.add_argument("evidence", type=Path, help="evidence.json of pytest claims/ --variant all (or a list)")
     drift = commands.add_parser("drift", help="which configurations moved beyond noise against a baseline (Markdown)")
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.command == "table":
-            print(verdict_table([load_evidence(path)[0] for path in args.evidence]), end="")
+            print(verdict_table([load_evidence(path)[0] for path in args.evidence], args.family), end="")
             return 0
         if args.command == "matrix":
             print(matrix_markdown(load_evidence(args.evidence)[0]), end="")

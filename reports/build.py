@@ -260,7 +260,7 @@ def _figures(outcome: dict, runs_by_label: dict[str, list[dict]], benchmarks) ->
 def claim_view(outcome: dict, evidence: dict, benchmarks, scale: dict | None = None) -> dict:
     """Everything one claim's section shows; scale: its family's (default: the article's)."""
     outcome = with_defaults(outcome)
-    runs_by_label = _runs_of(outcome, evidence["runs"])
+    runs_by_label = _runs_of(outcome, family_runs(evidence, ics.family_of(outcome)))
     summary = outcome["summary"]
     test_size = (scale or evidence["settings"]["scale"]).get("test_size")
     deciding = outcome["deciding_part"]
@@ -313,9 +313,18 @@ def family_sections(outcomes: list[dict], evidence: dict, benchmarks) -> list[di
             "scale_label": settings["scale_label"],
             "group": {"id": family, "title": "Verdicts", "views": views, "tally": tally(views), "holm": True},
             "rules": sorted({view["outcome"]["decisions"] for view in views}),
-            "figures": _safe(ics.figures(own, evidence["runs"]) if family == ics.FAMILY else []),
+            "figures": _safe(ics.figures(own, family_runs(evidence, family)) if family == ics.FAMILY else []),
         })
     return sections
+
+
+def family_runs(evidence: dict, family: str) -> dict[str, list[dict]]:
+    """The runs of one claim family by label: the article's under ``runs``, another family's
+    under ``family_runs`` (labels may repeat across families, budgets differ); evidence written
+    before the families were kept apart has every run under ``runs``."""
+    if family == ics.ARTICLE:
+        return evidence["runs"]
+    return evidence.get("family_runs", {}).get(family, evidence["runs"])
 
 
 def _safe(found: list[dict]) -> list[dict]:
@@ -328,7 +337,10 @@ def _safe(found: list[dict]) -> list[dict]:
 def training_cost(evidence: dict) -> dict:
     """Runs, epochs and wall seconds of the training behind the evidence, in all and per config."""
     per_config = []
-    for label, runs in sorted(evidence["runs"].items()):
+    every = [(label, runs) for label, runs in sorted(evidence["runs"].items())]
+    for family, by_label in sorted(evidence.get("family_runs", {}).items()):  # another budget: its own rows
+        every += [(f"{label} ({family})", runs) for label, runs in sorted(by_label.items())]
+    for label, runs in every:
         per_config.append({
             "label": label,
             "runs": len(runs),
@@ -429,11 +441,14 @@ def design(scale: dict) -> str:
     return f"{looks[0]}-{seeds} seeds in rounds" if looks else f"{seeds} seeds"
 
 
-def verdict_table(evidences: list[dict]) -> str:
-    """A Markdown table of the verdicts, one row per claim and one column per evidence (headed by
-    its scale and seeds), as in the README; arithmetic checks are marked so."""
-    columns = [f"{e['settings']['scale_label']} ({design(e['settings']['scale'])})" for e in evidences]
-    by_id = [{o["claim"]["id"]: o for o in e["outcomes"]} for e in evidences]
+def verdict_table(evidences: list[dict], family: str = ics.ARTICLE) -> str:
+    """A Markdown table of one claim family's verdicts (the article's by default), one row per
+    claim and one column per evidence (headed by the family's scale and seeds), as in the README;
+    arithmetic checks are marked so."""
+    scales = [e["settings"] if family == ics.ARTICLE else e["settings"].get("families", {}).get(family, e["settings"])
+              for e in evidences]
+    columns = [f"{s['scale_label']} ({design(s['scale'])})" for s in scales]
+    by_id = [{o["claim"]["id"]: o for o in e["outcomes"] if ics.family_of(o) == family} for e in evidences]
     lines = ["| " + " | ".join(["id", "claim (short)", *columns]) + " |", "|" + " --- |" * (len(columns) + 2)]
     for claim_id in sorted(set().union(*by_id)):
         outcome = next(outcomes[claim_id] for outcomes in by_id if claim_id in outcomes)
@@ -441,7 +456,7 @@ def verdict_table(evidences: list[dict]) -> str:
         cells = [label, textwrap.shorten(outcome["claim"]["english"], 60, placeholder="\u2026"),
                  *(verdict_cell(outcomes[claim_id]) if claim_id in outcomes else "\u2013" for outcomes in by_id)]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    if any(shows_decision_level(o) for e in evidences for o in e["outcomes"]):
+    if any(shows_decision_level(o) for outcomes in by_id for o in outcomes.values()):
         lines += ["", DECISION_LEVEL_NOTE]  # said once, under the table, where a cell needs it
     return "\n".join(lines) + "\n"
 

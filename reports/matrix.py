@@ -93,7 +93,10 @@ def variant_matrix(evidence: dict) -> dict | None:
     if not variants:
         return None
     names = list(variants)
-    by_variant = {name: {o["claim"]["id"]: o for o in v["outcomes"]} for name, v in variants.items()}
+    # The article's claims only: the papers' mechanism claims are judged under the article's setup
+    # alone (its section of the report), so they have no row across variants.
+    by_variant = {name: {o["claim"]["id"]: o for o in v["outcomes"] if "family" not in o["claim"]}
+                  for name, v in variants.items()}
     ids = sorted(set().union(*by_variant.values()))
     rows = []
     for claim_id in ids:

@@ -26,7 +26,7 @@ from matplotlib import rc_context
 from fixtures.claims.mechanism import stable, trains
 from fixtures.training.models import ModelConfig
 from reports import ics
-from reports.build import render
+from reports.build import family_runs, render, verdict_table
 
 DATA = Path(__file__).parent / "data"
 # A finding and an arithmetic check whose nets are not the ICS family's article-net arms (the
@@ -167,7 +167,7 @@ def merged(article) -> dict:
     grid = [at_rate(config, rate) for config in (BN, PLAIN) for rate in RATES]
     evidence["outcomes"] += [ics_outcome(a1, "IS1", [BN, PLAIN]), ics_outcome(a1, "ST1", [NOISY, BN, PLAIN]),
                              ics_outcome(a1, "LR1", grid), ics_outcome(a1, "IS2a", [ARTICLE_BN, ARTICLE_PLAIN])]
-    evidence["runs"].update(ics_runs())
+    evidence["family_runs"] = {"ics": ics_runs()}
     evidence["settings"]["families"] = {"ics": {"scale": SCALE, "scale_label": "planted"}}
     return evidence
 
@@ -203,7 +203,17 @@ def article_part(page: str) -> str:
 
 
 def runs_of(evidence: dict, config: ModelConfig) -> list[dict]:
-    return evidence["runs"][config.label]
+    return evidence["family_runs"]["ics"][config.label]
+
+
+def test_a_label_both_families_use_keeps_each_familys_runs(merged):
+    """The ICS family's recorded runs of the article's net carry the article's labels
+    (sigmoid-bn0-sgd-bs128): each family's claims must read their own runs."""
+    label = ARTICLE_PLAIN.label
+    article_runs = json.loads((DATA / "evidence.json").read_text())["runs"][label]
+    assert label in merged["runs"] and label in merged["family_runs"]["ics"]
+    assert family_runs(merged, "article")[label] == article_runs
+    assert family_runs(merged, "ics")[label] is merged["family_runs"]["ics"][label] != article_runs
 
 
 # --- the section -----------------------------------------------------------------------------------
@@ -307,7 +317,7 @@ def test_shares_and_largest_rates_by_each_rule_are_the_planted_ones(merged, arm,
 
 def test_networks_arms_and_rates_are_told_apart_by_configuration(merged):
     outcomes = [o for o in merged["outcomes"] if ics.family_of(o) == "ics"]
-    nets = ics.nets(ics.recorded_runs(outcomes, merged["runs"]))
+    nets = ics.nets(ics.recorded_runs(outcomes, merged["family_runs"]["ics"]))
     assert list(nets) == [IS_NET, ARTICLE_NET]
     expected = {IS_NET: {"no BN": PLAIN, "BN": BN, "noisy BN": NOISY},
                 ARTICLE_NET: {"no BN": ARTICLE_PLAIN, "BN": ARTICLE_BN}}
@@ -333,3 +343,10 @@ def test_the_rate_figure_counts_each_rules_largest_rates_per_seed(page):
     section = family_section(page)
     assert "By stable (LR1): no BN 1 (1 seed), 0.01 (1 seed); BN 1 (1 seed), 0.1 (1 seed)." in section
     assert "By trains (LR1t): no BN 0.1 (1 seed), 0.01 (1 seed); BN 1 (1 seed), 0.1 (1 seed)." in section
+
+
+def test_the_readme_table_takes_one_family_at_a_time(merged):
+    article_rows, ics_rows = verdict_table([merged]), verdict_table([merged], "ics")
+    assert "| A2 |" in article_rows and "| IS1 |" not in article_rows
+    assert "| IS1 |" in ics_rows and "| A2 |" not in ics_rows
+    assert ics_rows.splitlines()[0].startswith("| id | claim (short) | planted (")  # the family's own scale
