@@ -31,7 +31,7 @@ from dataclasses import replace
 import pytest
 
 from fixtures.claims import margins
-from fixtures.claims.claim import Claim, claim_params
+from fixtures.claims.claim import Claim, Expectation, band_around, claim_params
 from fixtures.claims.conjunction import all_of
 from fixtures.claims.mechanism import (
     log10_largest_stable_rate,
@@ -127,6 +127,9 @@ IS1 = Claim(
     margin="0: the paper says higher and sooner, not by how much",
     needs=(BN, PLAIN), must_learn=(BN, PLAIN), validity=BOTH_LEARN,
     evaluate=_higher_sooner,
+    expected={
+        'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part final test accuracy: difference +0.02187 (95% CI [+0.01764, +0.02609])', part='final test accuracy', effect=0.0218667, band=band_around(0.0176412, 0.0260921)),
+    },
 )
 IS2 = Claim(
     id="IS2",
@@ -148,6 +151,9 @@ IS2 = Claim(
     needs=(BN, PLAIN), must_learn=(BN, PLAIN), validity=BOTH_LEARN,
     evaluate=_compare(log_percentile_drift, BN, PLAIN, alternative="less",
                       margin=margins.log_margin(margins.MUCH_LOSS_RATIO)),
+    expected={
+        'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part effect: difference -0.6239 (95% CI [-0.7494, -0.4983])', part='', effect=-0.623867, band=band_around(-0.749399, -0.498335)),
+    },
 )
 ST1 = Claim(
     id="ST1",
@@ -166,6 +172,9 @@ ST1 = Claim(
     needs=(NOISY, BN, PLAIN), must_learn=(NOISY, BN, PLAIN),
     validity="all three nets must have learnt: 'trains as well' compares trained networks",
     evaluate=_noisy_as_well,
+    expected={
+        'ci': Expectation('refuted', 'measured 2026-11-30, 12 seeds: refuted, decided by noisy BN vs no BN: final test accuracy: difference +0.01509 (95% CI [+0.01287, +0.01731])', part='noisy BN vs no BN: final test accuracy', effect=0.0150917, band=band_around(0.0128692, 0.0173141)),
+    },
 )
 ST2 = Claim(
     id="ST2",
@@ -184,6 +193,9 @@ ST2 = Claim(
     needs=(BN, PLAIN), must_learn=(BN, PLAIN), validity=BOTH_LEARN,
     evaluate=_compare(log_gradient_shift, BN, PLAIN, alternative="greater",
                       margin=-margins.log_margin(margins.SIMILAR_LOSS_RATIO)),
+    expected={
+        'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part effect: difference +1.28 (95% CI [+1.208, +1.352])', part='', effect=1.27969, band=band_around(1.20766, 1.35173)),
+    },
 )
 ST3 = Claim(
     id="ST3",
@@ -201,6 +213,9 @@ ST3 = Claim(
     margin="0: the paper says smoother, not by how much",
     needs=(BN, PLAIN), must_learn=(BN, PLAIN), validity=BOTH_LEARN,
     evaluate=_smoother(BN, PLAIN),
+    expected={
+        'ci': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by effective beta-smoothness (log ratio): difference +0.9169 (95% CI [+0.7521, +1.082])', part='effective beta-smoothness (log ratio)', effect=0.916908, band=band_around(0.752115, 1.0817)),
+    },
 )
 LR1 = Claim(
     id="LR1",
@@ -218,6 +233,9 @@ LR1 = Claim(
     validity=("none needed: a run that diverges is the datum here, not a net that failed to start; "
               "both nets are trained the family's full budget at every rate"),
     evaluate=_larger_rates(stable),
+    expected={
+        'ci': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by effect: difference +0 (95% CI [+0, +0])', part='', effect=0, band=band_around(0, 0)),
+    },
 )
 
 
@@ -234,20 +252,31 @@ LR1t = replace(
     margin=LR1.margin + ". A reading added after LR1's ci run showed its rule passing a net at chance "
                         "(not pre-registered at ci; first pre-registered at the papers' scale)",
     evaluate=_larger_rates(trains),
+    expected={
+        'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part effect: difference +1 (95% CI [+1, +1])', part='', effect=1, band=band_around(1, 1)),
+    },
 )
 
 
-def on_article_net(claim: Claim, evaluate) -> Claim:
-    """``claim`` read on the article's net (id + "a"): same words, metric, test and margin."""
+def on_article_net(claim: Claim, evaluate, expected: dict) -> Claim:
+    """``claim`` read on the article's net (id + "a"): same words, metric, test and margin; its
+    own evaluation and pins."""
     return replace(claim, id=claim.id + "a", experiment=claim.experiment + ", on the article's net",
-                   needs=(ARTICLE_BN, ARTICLE_PLAIN), must_learn=(ARTICLE_BN, ARTICLE_PLAIN), evaluate=evaluate)
+                   needs=(ARTICLE_BN, ARTICLE_PLAIN), must_learn=(ARTICLE_BN, ARTICLE_PLAIN), evaluate=evaluate,
+                   expected=expected)
 
 
 IS2a = on_article_net(IS2, _compare(log_percentile_drift, ARTICLE_BN, ARTICLE_PLAIN, alternative="less",
-                                    margin=margins.log_margin(margins.MUCH_LOSS_RATIO)))
+                                    margin=margins.log_margin(margins.MUCH_LOSS_RATIO)), {
+    'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part effect: difference -1.908 (95% CI [-2.11, -1.707])', part='', effect=-1.9081, band=band_around(-2.10964, -1.70655)),
+})
 ST2a = on_article_net(ST2, _compare(log_gradient_shift, ARTICLE_BN, ARTICLE_PLAIN, alternative="greater",
-                                    margin=-margins.log_margin(margins.SIMILAR_LOSS_RATIO)))
-ST3a = on_article_net(ST3, _smoother(ARTICLE_BN, ARTICLE_PLAIN))
+                                    margin=-margins.log_margin(margins.SIMILAR_LOSS_RATIO)), {
+    'ci': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part effect: difference +1.144 (95% CI [+0.8925, +1.395])', part='', effect=1.14388, band=band_around(0.892493, 1.39526)),
+})
+ST3a = on_article_net(ST3, _smoother(ARTICLE_BN, ARTICLE_PLAIN), {
+    'ci': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by effective beta-smoothness (log ratio): difference +0.9997 (95% CI [+0.9939, +1.006])', part='effective beta-smoothness (log ratio)', effect=0.999749, band=band_around(0.993948, 1.00555)),
+})
 
 
 @pytest.mark.parametrize("claim", claim_params(IS1, IS2, ST1, ST2, ST3, LR1, LR1t, IS2a, ST2a, ST3a))
