@@ -50,7 +50,7 @@ def test_every_claim_of_the_family_ends_in_a_verdict(smoke_family):
 def test_the_evidence_holds_the_family_scale_and_the_probes(smoke_family):
     _, evidence, _ = smoke_family
     assert evidence["settings"]["families"]["ics"]["scale"] == ICS_SCALES["smoke"].to_dict()
-    plain = evidence["runs"][test_ics.PLAIN.label]
+    plain = evidence["family_runs"]["ics"][test_ics.PLAIN.label]
     assert len(plain) == 2
     for run in plain:
         assert run["budget"]["steps"] == 40 and "epochs" not in run["budget"]
