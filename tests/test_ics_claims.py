@@ -202,3 +202,13 @@ def test_lr1_holds_when_bn_survives_larger_rates_and_fails_when_it_does_not():
     # Equal in every seed: zero variance exactly at the margin, which the t-test's limit cannot
     # order ("no evidence either way"): said, not counted as either.
     assert raw_verdict(evaluate(LR1, nets(0.316, 0.316))) == "inconclusive"
+
+
+def test_the_papers_scale_probes_where_the_drift_window_starts():
+    """IS2 reads from the first probe at or after WARMUP_STEPS: every scale that runs that long
+    must probe there, or its window starts later than ci's (the papers' scale's did, at 2,500)."""
+    for name, scale in ICS_SCALES.items():
+        if scale.steps > WARMUP_STEPS:
+            assert WARMUP_STEPS in probe_schedule(scale), name
+    assert ICS_SCALES["article"].run_budget()["probe_also"] == [1_000]
+    assert "probe_also" not in ICS_SCALES["ci"].run_budget()  # ci's keys as before
