@@ -20,6 +20,8 @@ from matplotlib import rc_context
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, NullLocator
 
+from fixtures.claims import mechanism
+from fixtures.claims.claim import ARTICLE_FAMILY, family_of_claim
 from fixtures.claims.mechanism import WARMUP_STEPS, stable, trains
 from fixtures.claims.metrics import CHANCE_LOSS
 from fixtures.training.models import LEARNING_RATE, ModelConfig
@@ -28,14 +30,14 @@ from reports.figures import PALETTE, WHITEGRID, _figure, _svg
 from reports.metrics import mean_band
 
 FAMILY = "ics"
-ARTICLE = "article"  # the family of a claim without a "family" key
+ARTICLE = ARTICLE_FAMILY  # the family of a claim without a "family" key
 ARMS = ("no BN", "BN", "noisy BN")  # the order every figure and caption lists them in
 COLORS = dict(zip(ARMS, PALETTE))
 
 
 def family_of(outcome: dict) -> str:
     """The claim family an outcome belongs to (``"article"`` for the article's own claims)."""
-    return outcome["claim"].get("family", ARTICLE)
+    return family_of_claim(outcome["claim"])
 
 
 def arm_of(config: ModelConfig) -> str:
@@ -132,18 +134,15 @@ def series(runs: list[dict], values_of) -> tuple[np.ndarray, np.ndarray]:
 
 
 def drift_window(steps) -> np.ndarray:
-    """Indices of the probes IS2's drift is read over: from ``WARMUP_STEPS`` on, or every probe when
-    fewer than two lie there (a run shorter than the warm-up, as at smoke scale)."""
-    window = np.flatnonzero(np.asarray(steps) >= WARMUP_STEPS)
+    """Indices of the probes IS2's drift is read over (``mechanism.drift_window``), or every probe
+    when fewer than two lie there (a run shorter than the warm-up, as at smoke scale)."""
+    window = mechanism.drift_window(steps)
     return window if window.size >= 2 else np.arange(len(steps))
 
 
 def unit_drifts(probes: dict) -> np.ndarray:
-    """Per unit of the last hidden layer, IS2's drift: the mean over the levels (15th, 50th, 85th) of
-    |percentile at the window's last probe - at its first|. Shape (n_units,)."""
-    values = np.asarray(probes["percentiles"]["values"], dtype=float)  # (probe, level, unit)
-    window = drift_window(probes["probe_steps"])
-    return np.mean(np.abs(values[window[-1]] - values[window[0]]), axis=0)
+    """Per unit of the last hidden layer, IS2's drift (``mechanism.unit_drifts``). Shape (n_units,)."""
+    return mechanism.unit_drifts(probes, drift_window(probes["probe_steps"]))
 
 
 def typical_unit(probes: dict) -> int:

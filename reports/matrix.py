@@ -11,6 +11,7 @@ once, the error rate across a row of variants, which no single cell shows.
 
 from __future__ import annotations
 
+from fixtures.claims.claim import ARTICLE_FAMILY, family_of_claim
 from reports.directions import DECIDED, ahead, direction
 from reports.formatting import DECISION_LEVEL_NOTE, effect as part_effect, number
 
@@ -95,7 +96,7 @@ def variant_matrix(evidence: dict) -> dict | None:
     names = list(variants)
     # The article's claims only: the papers' mechanism claims are judged under the article's setup
     # alone (its section of the report), so they have no row across variants.
-    by_variant = {name: {o["claim"]["id"]: o for o in v["outcomes"] if "family" not in o["claim"]}
+    by_variant = {name: {o["claim"]["id"]: o for o in v["outcomes"] if family_of_claim(o["claim"]) == ARTICLE_FAMILY}
                   for name, v in variants.items()}
     ids = sorted(set().union(*by_variant.values()))
     rows = []
