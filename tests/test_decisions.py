@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+from claims import test_exp4_batch_size as exp4
 from fixtures.claims.claim import Claim, Expectation, band_around
 from fixtures.claims.comparisons import tightest_margin, tightest_margins
 from fixtures.claims.conjunction import all_of
@@ -312,6 +313,17 @@ def test_accuracy_parts_show_their_error_rate_ratio_beside_the_points():
     found = tightest_margins(all_of(("final test accuracy", part), ("loss", part)))
     assert found["final test accuracy"]["error_ratio"] == pytest.approx(0.03 / 0.04)
     assert "error_ratio" not in found["loss"]
+
+
+@pytest.mark.parametrize("claim_id", ["D3", "D4", "D3s", "D4s"])
+def test_the_batch_size_accuracy_parts_show_their_error_rate_ratio(claim_id):
+    """D3/D4 compare final test accuracy at each small size: their parts are named by the metric,
+    so the report shows the error ratio there too (found missing: the parts were "batch 4")."""
+    declared = {c.id: c for c in vars(exp4).values() if isinstance(c, Claim)}
+    accuracies = {config: (0.95 + 0.01 * config.bn_layers, 0.951 + 0.01 * config.bn_layers, 0.952)
+                  for config in declared[claim_id].needs}
+    found = tightest_margins(declared[claim_id].evaluate(FakeRuns(accuracies)))
+    assert found and all("error_ratio" in value for value in found.values()), found
 
 
 def test_an_arm_is_judged_learnt_at_the_epoch_the_claim_compares_it_at():
