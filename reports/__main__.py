@@ -1,11 +1,12 @@
-"""``python -m reports build EVIDENCE.json [--out DIR] [--compare PREVIOUS.json]``,
+"""``python -m reports build EVIDENCE.json [--out DIR] [--compare PREVIOUS.json] [--environments ENVIRONMENTS.json]``,
 ``python -m reports table EVIDENCE.json [EVIDENCE2.json ...]``,
 ``python -m reports matrix EVIDENCE.json``,
 ``python -m reports drift EVIDENCE.json BASELINE.json``.
 
 ``build`` rebuilds the HTML report from a stored evidence.json, or from a pytest-benchmark JSON
 with the evidence under ``"bnclaims"`` (then the D6 timing figure is drawn too), without training
-anything. ``table`` prints the README's verdict table (Markdown): one row per claim, one column
+anything; ``--environments`` adds the claims across environments (``reports.environments``) as
+a section, for the baseline environment's evidence. ``table`` prints the README's verdict table (Markdown): one row per claim, one column
 per evidence file. ``matrix`` prints the claim x variant matrix (Markdown) of a ``--variant``
 run with several variants, after the error rate across its variants and what its intervals'
 levels are. ``drift`` prints which configurations' numbers moved beyond float noise
@@ -17,6 +18,7 @@ when anything drifted, 0 when nothing did. A file that cannot be read as evidenc
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -34,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
                        help="folder for index.html (default: the evidence file's folder)")
     build.add_argument("--compare", type=Path, default=None, metavar="PREVIOUS",
                        help="an earlier evidence or benchmark JSON: add a 'changes since' section")
+    build.add_argument("--environments", type=Path, default=None, metavar="ENVIRONMENTS_JSON",
+                       help="environments.json of python -m reports.environments, whose baseline this "
+                            "evidence is: add the claims across environments as a section")
     table = commands.add_parser("table", help="print the verdict table (Markdown), one column per evidence file")
     table.add_argument("evidence", type=Path, nargs="+", help="evidence.json or pytest-benchmark JSON files")
     table.add_argument("--family", default="article", choices=("article", "ics"),
@@ -44,6 +49,19 @@ def parser() -> argparse.ArgumentParser:
     drift.add_argument("evidence", type=Path, help="evidence.json of the environment under test")
     drift.add_argument("baseline", type=Path, help="evidence.json of the baseline (pinned) environment")
     return parser
+
+
+def load_environments(path: Path) -> dict:
+    """environments.json as written by ``python -m reports.environments``; one-line errors."""
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise EvidenceError(f"{path}: cannot read environments.json: {error}") from None
+    if not isinstance(result, dict) or "runs" not in result or "drift" not in result:
+        raise EvidenceError(f"{path}: not an environments.json of python -m reports.environments")
+    # Files written before the baseline was recorded at the top: it is the matrix's.
+    result.setdefault("baseline", (result.get("matrix") or {}).get("baseline", "pinned"))
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,12 +80,13 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if table.drifted else 0
         evidence, benchmarks = load_evidence(args.evidence)
         previous, previous_benchmarks = load_evidence(args.compare) if args.compare else (None, None)
+        environments = load_environments(args.environments) if args.environments else None
     except (EvidenceError, ValueError) as error:  # ValueError: no variants section to tabulate; drift: different scales
         print(f"python -m reports: error: {error}", file=sys.stderr)
         return 2
     out_dir = args.out if args.out is not None else args.evidence.parent
     path = build_report(evidence, out_dir, benchmarks=benchmarks, previous=previous,
-                        previous_benchmarks=previous_benchmarks)
+                        previous_benchmarks=previous_benchmarks, environments=environments)
     print(f"report written to {path}")
     return 0
 

@@ -363,8 +363,9 @@ def _benchmark_seconds(benchmarks) -> float | None:
 
 
 def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: dict | None = None,
-           previous_benchmarks: list[dict] | None = None) -> str:
-    """The report page as one HTML string."""
+           previous_benchmarks: list[dict] | None = None, environments: dict | None = None) -> str:
+    """The report page as one HTML string; ``environments`` (``reports.environments``' result,
+    when this evidence is the baseline environment's) adds the claims across environments."""
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters.update(FILTERS)
@@ -394,23 +395,26 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
         decision_level_note=DECISION_LEVEL_NOTE,
         drift=evidence.get("drift"),  # against --baseline, when the session had one
         families=family_sections(outcomes, evidence, benchmarks),
+        environments=environments,
     )
 
 
 def build_report(evidence: dict, out_dir: Path, *, benchmarks: list[dict] | None = None,
-                 previous: dict | None = None, previous_benchmarks: list[dict] | None = None) -> Path:
+                 previous: dict | None = None, previous_benchmarks: list[dict] | None = None,
+                 environments: dict | None = None) -> Path:
     """Write ``out_dir/index.html`` (atomically: a reader never sees half a page) and return its path.
 
     evidence: the suite's evidence dict (schema 1); benchmarks: pytest-benchmark's ``benchmarks``
     list, for the timing figures; previous (and previous_benchmarks): an earlier run's evidence,
-    for the "changes since" section.
+    for the "changes since" section; environments: see ``render``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, part in (evidence.get("variants") or {}).items():  # one page per variant, linked from the matrix
         build_report({**{k: v for k, v in evidence.items() if k != "variants"}, **part},
                      out_dir / "variants" / name, benchmarks=benchmarks)
-    page = render(evidence, benchmarks=benchmarks, previous=previous, previous_benchmarks=previous_benchmarks)
+    page = render(evidence, benchmarks=benchmarks, previous=previous, previous_benchmarks=previous_benchmarks,
+                  environments=environments)
     path = out_dir / "index.html"
     temporary = path.with_suffix(".tmp")
     temporary.write_text(page, encoding="utf-8")

@@ -13,7 +13,9 @@ compared with the baseline's evidence:
 - the **drift table** per environment (``reports.drift``): which configurations' per-seed numbers
   moved beyond float noise (paired by seed, Holm over the table).
 
-Written to ``<dir>/<date>/environments.json``, ``environments.md`` and ``index.html``.
+Written to ``<dir>/<date>/environments.json``, ``environments.md`` and ``index.html``; the
+baseline's own claims report (``<dir>/<date>/pinned/index.html``) is rebuilt with the same matrix
+and drift tables as a section of it.
 
 Exit status: 0 when nothing changed; 1 when a finding changed against the baseline, a
 configuration drifted, or a claim came out other than its pinned expectation in some
@@ -35,7 +37,7 @@ from datetime import date
 from pathlib import Path
 
 from fixtures.claims.claim import band_around
-from reports.build import EvidenceError, load_evidence
+from reports.build import EvidenceError, build_report, load_evidence
 from reports.drift import DriftError, drift_table
 from reports.formatting import signed
 from reports.matrix import why
@@ -159,7 +161,8 @@ def matrix_markdown(matrix: dict) -> str:
 def compare(runs: list[EnvironmentRun], baseline: str = BASELINE) -> dict:
     """The matrix and the drift tables of every environment that wrote evidence."""
     evidences = {run.name: load_evidence(Path(run.evidence))[0] for run in runs if run.evidence}
-    result = {"runs": [asdict(run) for run in runs], "matrix": None, "drift": {}, "drift_errors": {}}
+    result = {"runs": [asdict(run) for run in runs], "baseline": baseline, "matrix": None, "drift": {},
+              "drift_errors": {}}
     if not evidences:
         return result
     result["matrix"] = environment_matrix(evidences, baseline if baseline in evidences else next(iter(evidences)))
@@ -217,7 +220,20 @@ def write_outputs(result: dict, out: Path) -> Path:
                             autoescape=select_autoescape(["html", "j2"]))
     page = templates.get_template("environments.html.j2").render(result=result, baseline=BASELINE)
     (out / "index.html").write_text(page)
+    with_section(result, out / result["baseline"])
     return out / "index.html"
+
+
+def with_section(result: dict, folder: Path) -> None:
+    """Rebuild the baseline environment's claims report with the claims across environments
+    as a section of it, so the reader of the baseline's report sees how far each verdict travels."""
+    if not (folder / "evidence.json").exists():
+        return
+    evidence, _ = load_evidence(folder / "evidence.json")
+    benchmarks = None
+    if (folder / "benchmarks.json").exists():  # the D6 timing figure
+        benchmarks = json.loads((folder / "benchmarks.json").read_text()).get("benchmarks")
+    build_report(evidence, folder, benchmarks=benchmarks, environments=result)
 
 
 def parser() -> argparse.ArgumentParser:

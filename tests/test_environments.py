@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from reports import environments
+from reports.__main__ import main as reports_main
 from reports.environments import changed_against, environment_matrix, main
 
 DATA = Path(__file__).parent / "data"
@@ -72,6 +73,34 @@ def test_unchanged_environments_exit_zero_and_write_the_report(tmp_path, monkeyp
     assert result["drift"]["jax"]["drifted"] == []
     assert "Environment matrix" in (out / "index.html").read_text()
     assert "--scale smoke" in (out / "jax" / "log.txt").read_text()  # pytest arguments reach tox
+
+
+def test_the_baseline_report_has_the_environments_as_a_section(tmp_path, monkeypatch):
+    """The pinned environment's claims report is rebuilt with the matrix and drift tables, its
+    links one folder up; `python -m reports build --environments` rebuilds the same section."""
+    moved = evidence()
+    target = next(o for o in moved["outcomes"] if o["verdict"] == "supported")
+    target["verdict"] = "refuted"
+    path = tmp_path / "moved.json"
+    path.write_text(json.dumps(moved))
+    run(tmp_path, monkeypatch, "pinned", "torch", FAKE_TOX_EVIDENCE_TORCH=str(path))
+    night = tmp_path / "night"
+    page = (night / "pinned" / "index.html").read_text()
+    assert 'id="environments"' in page and 'id="summary"' in page  # the claims report, with the section
+    assert "supported -&gt; refuted" in page and 'href="../torch/index.html"' in page
+    assert "Drift: torch against pinned" in page
+    assert not (night / "torch" / "index.html").exists()  # only the baseline's report is rebuilt
+    (night / "pinned" / "index.html").unlink()
+    assert reports_main(["build", str(night / "pinned" / "evidence.json"),
+                         "--environments", str(night / "environments.json")]) == 0
+    assert "supported -&gt; refuted" in (night / "pinned" / "index.html").read_text()
+
+
+def test_a_foreign_environments_file_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "e.json").write_text("{}")
+    assert reports_main(["build", str(DATA / "evidence.json"), "--out", str(tmp_path),
+                         "--environments", str(tmp_path / "e.json")]) == 2
+    assert "not an environments.json" in capsys.readouterr().err
 
 
 def test_a_changed_finding_exits_one(tmp_path, monkeypatch):
