@@ -4,15 +4,16 @@
 ``python -m reports drift EVIDENCE.json BASELINE.json``.
 
 ``build`` rebuilds the HTML report from a stored evidence.json, or from a pytest-benchmark JSON
-with the evidence under ``"bnclaims"`` (then the D6 timing figure is drawn too), without training
-anything; ``--environments`` adds the claims across environments (``reports.environments``) as
-a section, for the baseline environment's evidence. ``table`` prints the README's verdict table (Markdown): one row per claim, one column
-per evidence file. ``matrix`` prints the claim x variant matrix (Markdown) of a ``--variant``
-run with several variants, after the error rate across its variants and what its intervals'
-levels are. ``drift`` prints which configurations' numbers moved beyond float noise
-against a baseline evidence file (``reports/drift.py``) and a summary line; its exit status is 1
-when anything drifted, 0 when nothing did. A file that cannot be read as evidence (or, for
-``drift``, two files of different scales) is a one-line error and exit status 2.
+with the evidence under ``"bnclaims"`` (then the D6 timing figure is drawn too), without
+training anything; ``--environments`` adds the claims across environments
+(``reports.environments``) as a section, for the baseline environment's evidence. ``table``
+prints the README's verdict table (Markdown): one row per claim, one column per evidence file.
+``matrix`` prints the claim x variant matrix (Markdown) of a ``--variant`` run with several
+variants, after the error rate across its variants and what its intervals' levels are. ``drift``
+prints which configurations' numbers moved beyond float noise against a baseline evidence file
+(``reports/drift.py``) and a summary line; its exit status is 1 when anything drifted, 0 when
+nothing did. A file that cannot be read as evidence (or, for ``drift``, two files of different
+scales) is a one-line error and exit status 2.
 """
 
 from __future__ import annotations
