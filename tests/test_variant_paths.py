@@ -1,7 +1,7 @@
 """Every variant's code path, as CI runs it: `pytest claims/ --scale smoke --variant all`.
 
 The variants' verdicts are measured at ci scale (about 80 minutes cold), so CI cannot judge
-them; what it can do in its budget is run every variant's own code at the smoke scale and check what
+them; what it can do more cheaply is run every variant's own code at the smoke scale and check what
 each variant changes, and that the verdicts pinned for each variant (``ci/<variant>`` keys in
 claims/) still name a part the claim's result has under that variant, so a renamed part or a
 variant that stopped applying is caught before a nightly. At smoke scale the verdicts mean
@@ -27,7 +27,7 @@ from fixtures.training.variants import VARIANTS
 from tests.test_data import offline_path
 from tests.test_reliability import ROOT, child_env, pytest_args
 
-pytestmark = pytest.mark.variants  # about 30 min: CI runs it beside the other tests (-n 2; conftest.py)
+pytestmark = pytest.mark.variants  # 30-40 min: the nightly runs it beside the other tests (-n 2; conftest.py)
 
 
 def declared_claims() -> dict[str, Claim]:
