@@ -31,6 +31,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from fixtures.claims.claim import ARTICLE_FAMILY
 from fixtures.claims.margins import LEARNT_ACCURACY
 from fixtures.training.models import ModelConfig
 from reports import figures, ics
@@ -174,7 +175,7 @@ def _runs_of(outcome: dict, runs: dict) -> dict[str, list[dict]]:
         # Another family's nets differ from each other in fields the short label leaves out
         # (widths, BN position, rate, noise), and the evidence keys runs by the full label; the
         # article's claims keep the short one, so their pages stay as they were.
-        label = config_label(config) if ics.family_of(outcome) == ics.ARTICLE else ModelConfig(**config).label
+        label = config_label(config) if ics.family_of(outcome) == ARTICLE_FAMILY else ModelConfig(**config).label
         if runs.get(label):
             found[label] = runs[label]
     return found
@@ -203,7 +204,7 @@ def _figures(outcome: dict, runs_by_label: dict[str, list[dict]], benchmarks) ->
     A recorded run's "epochs" are probe intervals and it has no training accuracy, so the epoch
     curves would mislabel it: its family's section draws its curves over steps instead."""
     claim_id = outcome["claim"]["id"]
-    curves = runs_by_label if ics.family_of(outcome) == ics.ARTICLE else {}
+    curves = runs_by_label if ics.family_of(outcome) == ARTICLE_FAMILY else {}
     leaves = leaf_parts(outcome["summary"])
     found = []
     if claim_id in LAYER_OUTPUT_CLAIMS and len(curves) == 2:
@@ -300,7 +301,7 @@ def family_sections(outcomes: list[dict], evidence: dict, benchmarks) -> list[di
     the ICS family, the papers' figures redrawn (``reports/ics.py``)."""
     sections = []
     for family in dict.fromkeys(ics.family_of(o) for o in outcomes):
-        if family == ics.ARTICLE:
+        if family == ARTICLE_FAMILY:
             continue
         own = [o for o in outcomes if ics.family_of(o) == family]
         settings = evidence["settings"].get("families", {}).get(family) or {
@@ -322,7 +323,7 @@ def family_runs(evidence: dict, family: str) -> dict[str, list[dict]]:
     """The runs of one claim family by label: the article's under ``runs``, another family's
     under ``family_runs`` (labels may repeat across families, budgets differ); evidence written
     before the families were kept apart has every run under ``runs``."""
-    if family == ics.ARTICLE:
+    if family == ARTICLE_FAMILY:
         return evidence["runs"]
     return evidence.get("family_runs", {}).get(family, evidence["runs"])
 
@@ -372,7 +373,7 @@ def render(evidence: dict, *, benchmarks: list[dict] | None = None, previous: di
     outcomes = sorted(evidence["outcomes"], key=lambda o: o["claim"]["id"])
     # Other families (the ICS claims) have their own scale, Holm and section: kept out of these.
     claims = [claim_view(outcome, evidence, benchmarks) for outcome in outcomes
-              if ics.family_of(outcome) == ics.ARTICLE]
+              if ics.family_of(outcome) == ARTICLE_FAMILY]
     findings = [view for view in claims if not view["arithmetic"]]
     checks = [view for view in claims if view["arithmetic"]]
     comparison: Comparison | None = None
@@ -445,11 +446,11 @@ def design(scale: dict) -> str:
     return f"{looks[0]}-{seeds} seeds in rounds" if looks else f"{seeds} seeds"
 
 
-def verdict_table(evidences: list[dict], family: str = ics.ARTICLE) -> str:
+def verdict_table(evidences: list[dict], family: str = ARTICLE_FAMILY) -> str:
     """A Markdown table of one claim family's verdicts (the article's by default), one row per
     claim and one column per evidence (headed by the family's scale and seeds), as in the README;
     arithmetic checks are marked so."""
-    scales = [e["settings"] if family == ics.ARTICLE else e["settings"].get("families", {}).get(family, e["settings"])
+    scales = [e["settings"] if family == ARTICLE_FAMILY else e["settings"].get("families", {}).get(family, e["settings"])
               for e in evidences]
     columns = [f"{s['scale_label']} ({design(s['scale'])})" for s in scales]
     by_id = [{o["claim"]["id"]: o for o in e["outcomes"] if ics.family_of(o) == family} for e in evidences]

@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from fixtures.claims import mechanism
-from fixtures.claims.claim import ARTICLE_FAMILY, family_of_claim
+from fixtures.claims.claim import family_of_claim
 from fixtures.claims.mechanism import WARMUP_STEPS, stable, trains
 from fixtures.claims.metrics import CHANCE_LOSS
 from fixtures.training.models import LEARNING_RATE, ModelConfig
@@ -30,7 +30,6 @@ from reports.figures import PALETTE, WHITEGRID, _figure, _svg
 from reports.metrics import mean_band
 
 FAMILY = "ics"
-ARTICLE = ARTICLE_FAMILY  # the family of a claim without a "family" key
 ARMS = ("no BN", "BN", "noisy BN")  # the order every figure and caption lists them in
 COLORS = dict(zip(ARMS, PALETTE))
 
