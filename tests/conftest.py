@@ -14,7 +14,7 @@ from tests.prerequisites import missing
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The variants' smoke session (about half an hour) first: under `-n 2 --dist loadfile
+    """The variants' smoke session (about 15 minutes) first: under `-n 2 --dist loadfile
     --no-loadscope-reorder` one worker then runs it while the other takes every other test,
     instead of it starting late and running alone at the end (measured 2026-11-30: 2,493 s with
     it last; xdist's default order, most tests per file first, started it 12 minutes in)."""

@@ -27,7 +27,7 @@ from fixtures.training.variants import VARIANTS
 from tests.test_data import offline_path
 from tests.test_reliability import ROOT, child_env, pytest_args
 
-pytestmark = pytest.mark.variants  # 30-40 min: the nightly runs it beside the other tests (-n 2; conftest.py)
+pytestmark = pytest.mark.variants  # about 15 min: CI runs it beside the other tests (-n 2; conftest.py)
 
 
 def declared_claims() -> dict[str, Claim]:
