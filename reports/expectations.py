@@ -53,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     scale = evidence["settings"]["scale"]["name"]
     date = evidence["environment"]["date"][:10]
-    parts = evidence.get("variants") or {"article": evidence}
+    # A one-variant session (--variant fashion-mnist) has no "variants" map: its variant is named
+    # in its scale, and its pins must carry that name, or they would land on the article's key.
+    alone = evidence["settings"]["scale"].get("variant", {}).get("name", "article")
+    parts = evidence.get("variants") or {alone: evidence}
     for name, part in parts.items():
         key = scale if name == "article" else f"{scale}/{name}"  # Claim.expectation's key
         for outcome in part["outcomes"]:

@@ -15,10 +15,10 @@ def outcome(claim_id, verdict, kind="empirical", name="mean test accuracy", diff
             "deciding_part": {"name": name, "difference": difference, "ci": list(ci)}, "finding_changed": ""}
 
 
-def printed_pins(tmp_path, capsys, outcomes) -> dict:
+def printed_pins(tmp_path, capsys, outcomes, scale=None) -> dict:
     """Each printed line ("A1: 'ci': Expectation(...),") read back as Python, by claim id."""
     evidence = {"schema": 1, "environment": {"date": "2026-11-28T00:00:00"},
-                "settings": {"scale": {"name": "ci"}}, "outcomes": outcomes, "runs": {}}
+                "settings": {"scale": scale or {"name": "ci"}}, "outcomes": outcomes, "runs": {}}
     path = tmp_path / "evidence.json"
     path.write_text(json.dumps(evidence))
     assert print_expectations([str(path)]) == 0
@@ -47,3 +47,11 @@ def test_an_arithmetic_check_is_not_pinned_whatever_its_verdict(tmp_path, capsys
                                            outcome("C2", "refuted")])
     assert list(pins) == ["C2"]
     assert pins["C2"][1].verdict == "refuted"
+
+
+@pytest.mark.parametrize("variant, key", [("fashion-mnist", "ci/fashion-mnist"), ("article", "ci")])
+def test_a_one_variant_session_pins_under_its_variant_key(tmp_path, capsys, variant, key):
+    """``--variant fashion-mnist`` alone writes no "variants" map; its pins still carry its name."""
+    scale = {"name": "ci", "variant": {"name": variant}}
+    pins = printed_pins(tmp_path, capsys, [outcome("C1", "refuted")], scale=scale)
+    assert pins["C1"][0] == key
