@@ -1,4 +1,4 @@
-"""Print the ``Expectation`` a claim's measured outcome pins, as Python to paste into claims/.
+"""Print the ``Expectation`` each claim's measured outcome pins, as Python for claims/ (``--write``: into it).
 
 ``python -m reports.expectations reports/out/evidence.json`` prints, for each empirical claim (under
 each variant the evidence has, keyed "ci/fashion-mnist"), an ``Expectation(...)`` with the verdict,
@@ -6,7 +6,9 @@ a reason written from the numbers, the deciding part and its effect with the ban
 (``fixtures.claims.claim.band_around``). Supported claims are pinned too, to their headline part, so
 a supported effect that halves fails as a changed finding instead of passing unnoticed. Arithmetic
 checks (D5, D6) get none: they hold for any data, so they have no measured finding to pin.
-So the expected verdicts in claims/ are copied from a run's evidence, never typed from memory.
+So the expected verdicts in claims/ are copied from a run's evidence, never typed from memory:
+``--write`` puts each into its claim's ``expected`` dict in claims/ (``reports.pin_source``),
+replacing the pin of the same key and leaving every other line as it was.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import sys
 from pathlib import Path
 
 from reports.build import EvidenceError, is_arithmetic, load_evidence
+from reports.pin_source import Pin, PinTargetError, write_pins
+
+CLAIMS = Path(__file__).resolve().parents[1] / "claims"
 
 
 def expectation_source(outcome: dict, date: str) -> str | None:
@@ -42,27 +47,45 @@ def expectation_source(outcome: dict, date: str) -> str | None:
             f"effect={part['difference']:.6g}, band=band_around({low:.6g}, {high:.6g}))")
 
 
+def pins(evidence: dict) -> list[Pin]:
+    """Every empirical claim's pin in ``evidence``, under each variant it holds."""
+    scale = evidence["settings"]["scale"]["name"]
+    date = evidence["environment"]["date"][:10]
+    # A one-variant session (--variant fashion-mnist) has no "variants" map: its variant is named
+    # in its scale, and its pins must carry that name, or they would land on the article's key.
+    alone = evidence["settings"]["scale"].get("variant", {}).get("name", "article")
+    found = []
+    for name, part in (evidence.get("variants") or {alone: evidence}).items():
+        key = scale if name == "article" else f"{scale}/{name}"  # Claim.expectation's key
+        for outcome in part["outcomes"]:
+            source = expectation_source(outcome, date)
+            if source:
+                found.append(Pin(outcome["claim"]["id"], key, source))
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports.expectations", description=__doc__.splitlines()[0])
     parser.add_argument("evidence", type=Path)
+    parser.add_argument("--write", action="store_true",
+                        help="also write each pin into its claim's expected dict in claims/")
+    parser.add_argument("--claims", type=Path, default=CLAIMS, help=argparse.SUPPRESS)  # tests' own copy
     args = parser.parse_args(argv)
     try:
         evidence, _ = load_evidence(args.evidence)
     except EvidenceError as error:
         print(f"expectations: {error}", file=sys.stderr)
         return 2
-    scale = evidence["settings"]["scale"]["name"]
-    date = evidence["environment"]["date"][:10]
-    # A one-variant session (--variant fashion-mnist) has no "variants" map: its variant is named
-    # in its scale, and its pins must carry that name, or they would land on the article's key.
-    alone = evidence["settings"]["scale"].get("variant", {}).get("name", "article")
-    parts = evidence.get("variants") or {alone: evidence}
-    for name, part in parts.items():
-        key = scale if name == "article" else f"{scale}/{name}"  # Claim.expectation's key
-        for outcome in part["outcomes"]:
-            source = expectation_source(outcome, date)
-            if source:
-                print(f"{outcome['claim']['id']}: {key!r}: {source},")
+    found = pins(evidence)
+    for pin in found:
+        print(f"{pin.claim}: {pin.key!r}: {pin.source},")
+    if args.write:
+        try:
+            changed = write_pins(found, args.claims)
+        except PinTargetError as error:
+            print(f"expectations: nothing written: {error}", file=sys.stderr)
+            return 2
+        print(f"expectations: {len(found)} pins written to {', '.join(p.name for p in changed)}", file=sys.stderr)
     return 0
 
 

@@ -55,3 +55,31 @@ def test_a_one_variant_session_pins_under_its_variant_key(tmp_path, capsys, vari
     scale = {"name": "ci", "variant": {"name": variant}}
     pins = printed_pins(tmp_path, capsys, [outcome("C1", "refuted")], scale=scale)
     assert pins["C1"][0] == key
+
+
+def test_write_puts_the_printed_pins_into_the_claims_source(tmp_path, capsys):
+    """``--write``: the printed pin, under its variant's key, in the claim's expected dict."""
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "test_x.py").write_text('C1 = Claim(\n    id="C1",\n    expected={\n    },\n)\n')
+    evidence = {"schema": 1, "environment": {"date": "2026-11-28T00:00:00"},
+                "settings": {"scale": {"name": "ci", "variant": {"name": "fashion-mnist"}}},
+                "outcomes": [outcome("C1", "refuted", difference=-0.03, ci=(-0.05, -0.01))], "runs": {}}
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(evidence))
+    assert print_expectations([str(path), "--write", "--claims", str(claims)]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert (claims / "test_x.py").read_text() == (
+        'C1 = Claim(\n    id="C1",\n    expected={\n        ' + printed.split(": ", 1)[1] + '\n    },\n)\n')
+    assert printed.startswith("C1: 'ci/fashion-mnist': Expectation('refuted'")
+
+
+def test_write_to_a_claim_it_cannot_find_is_a_usage_error(tmp_path, capsys):
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    evidence = {"schema": 1, "environment": {"date": "2026-11-28T00:00:00"}, "settings": {"scale": {"name": "ci"}},
+                "outcomes": [outcome("C1", "refuted")], "runs": {}}
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(evidence))
+    assert print_expectations([str(path), "--write", "--claims", str(claims)]) == 2
+    assert "nothing written: claim C1" in capsys.readouterr().err
