@@ -51,6 +51,7 @@ B1 = Claim(
     margin="none: a monotone trend in rank order is what 'improves as layers grow' asserts",
     needs=SIGMOID, must_learn=SIGMOID, validity=EVERY_LEVEL_LEARNS, evaluate=_b1,
     expected={
+        'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss falls (log ratio): difference -1.67 (95% CI [-1.701, -1.639])', part='mean train loss falls (log ratio)', effect=-1.67012, band=band_around(-1.70142, -1.63881)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss falls (log ratio): difference -0.7495 (95% CI [-0.7727, -0.7263])', part='mean train loss falls (log ratio)', effect=-0.749502, band=band_around(-0.77274, -0.726265)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss falls (log ratio): difference -1.463 (95% CI [-1.505, -1.42])', part='mean train loss falls (log ratio)', effect=-1.46276, band=band_around(-1.50522, -1.42031)),
         'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss falls (log ratio): difference -1.51 (95% CI [-1.542, -1.478])', part='mean train loss falls (log ratio)', effect=-1.50988, band=band_around(-1.54178, -1.47798)),
@@ -71,6 +72,7 @@ B2 = Claim(
             f"±{margins.SIMILAR_ACCURACY * 100:g} point: 'no significant difference' (fixtures/claims/margins.py)"),
     needs=RELU, must_learn=RELU, validity=EVERY_LEVEL_LEARNS, evaluate=_b2,
     expected={
+        'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.03935 (95% CI [+0.0239, +0.05481])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0393513, band=band_around(0.0238967, 0.0548058)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 12 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.01158 (95% CI [+0.008869, +0.01429])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0115802, band=band_around(0.00886881, 0.0142917)),
         'ci': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.02917 (95% CI [+0.01174, +0.0466])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0291728, band=band_around(0.0117442, 0.0466014)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by bn1 vs bn3 / mean train loss (log ratio): difference +0.1769 (95% CI [+0.1656, +0.1883])', part='bn1 vs bn3 / mean train loss (log ratio)', effect=0.17692, band=band_around(0.16557, 0.188269)),

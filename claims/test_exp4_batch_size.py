@@ -159,6 +159,7 @@ D1 = Claim(
     needs=_arms((1,), SIZES), must_learn=_arms((1,), (4, 64)), validity=BEST_LEARN,
     evaluate=_best(1, (4, 64)),
     expected={
+        'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -0.7875 (95% CI [-0.8176, -0.7574])', part='mean train loss (log ratio)', effect=-0.787515, band=band_around(-0.817592, -0.757439)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part mean train loss (log ratio): difference -0.5207 (95% CI [-0.5371, -0.5043])', part='mean train loss (log ratio)', effect=-0.520695, band=band_around(-0.537055, -0.504334)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -0.8245 (95% CI [-0.8392, -0.8097])', part='mean train loss (log ratio)', effect=-0.824473, band=band_around(-0.839205, -0.809741)),
         'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -0.7663 (95% CI [-0.7985, -0.734])', part='mean train loss (log ratio)', effect=-0.766263, band=band_around(-0.79853, -0.733997)),
@@ -172,6 +173,7 @@ D2 = Claim(
     needs=_arms((0,), SIZES), must_learn=_arms((0,), (4,)), validity=BEST_LEARN,
     evaluate=_best(0, (4,)),
     expected={
+        'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.232 (95% CI [-1.36, -1.104])', part='mean train loss (log ratio)', effect=-1.2318, band=band_around(-1.35978, -1.10383)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part mean train loss (log ratio): difference -0.7917 (95% CI [-0.8072, -0.7763])', part='mean train loss (log ratio)', effect=-0.791727, band=band_around(-0.807162, -0.776292)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.205 (95% CI [-1.333, -1.078])', part='mean train loss (log ratio)', effect=-1.20546, band=band_around(-1.33286, -1.07806)),
         'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.205 (95% CI [-1.333, -1.078])', part='mean train loss (log ratio)', effect=-1.20546, band=band_around(-1.33286, -1.07806)),
@@ -189,7 +191,7 @@ D3 = Claim(
     evaluate=_barely_changes(SMALL),
     expected={
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64 final test accuracy', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
-        'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64 final test accuracy', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
+        'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64 final test accuracy', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64 final test accuracy', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
         'ci': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64: difference +0.08047 (95% CI [+0.07458, +0.08636])', part='batch 64 final test accuracy', effect=0.0804667, band=band_around(0.0745759, 0.0863575)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.05492 (95% CI [+0.04981, +0.06003])', part='batch 64 final test accuracy', effect=0.05492, band=band_around(0.0498123, 0.0600277)),
@@ -207,7 +209,7 @@ D4 = Claim(
     evaluate=_degrades(SMALL),
     expected={
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64 final test accuracy', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
-        'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by batch 64: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64 final test accuracy', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
+        'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64 final test accuracy', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64 final test accuracy', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
         'ci': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64: difference +0.08047 (95% CI [+0.07458, +0.08636])', part='batch 64 final test accuracy', effect=0.0804667, band=band_around(0.0745759, 0.0863575)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by batch 64: difference +0.05492 (95% CI [+0.04981, +0.06003])', part='batch 64 final test accuracy', effect=0.05492, band=band_around(0.0498123, 0.0600277)),
@@ -215,12 +217,14 @@ D4 = Claim(
 )
 D3S = read_as_smallest(D3, test="TOST equivalence (paired) of BN against no BN at batch 4",
                        evaluate=_barely_changes(SMALLEST), expected={
+        'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4 final test accuracy: difference +0.004 (95% CI [+0.001353, +0.006647])', part='batch 4 final test accuracy', effect=0.004, band=band_around(0.00135259, 0.0066474)),
         'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.005775 (95% CI [+0.000748, +0.0108])', part='batch 4 final test accuracy', effect=0.005775, band=band_around(0.000748013, 0.010802)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4: difference +0.0001 (95% CI [-0.003046, +0.003246])', part='batch 4 final test accuracy', effect=9.99967e-05, band=band_around(-0.00304622, 0.00324621)),
         'ci': Expectation('supported', 'measured 2026-11-30, 9 seeds: supported, headline part batch 4: difference +0.0058 (95% CI [+0.004035, +0.007565])', part='batch 4 final test accuracy', effect=0.0058, band=band_around(0.0040354, 0.00756461)),
 })
 D4S = read_as_smallest(D4, test="paired one-sided t-test, no BN above BN, at batch 4",
                        evaluate=_degrades(SMALLEST), expected={
+        'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 9 seeds: refuted, decided by batch 4 final test accuracy: difference +0.004944 (95% CI [+0.003004, +0.006885])', part='batch 4 final test accuracy', effect=0.00494444, band=band_around(0.00300361, 0.00688526)),
         'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.005775 (95% CI [+0.000748, +0.0108])', part='batch 4 final test accuracy', effect=0.005775, band=band_around(0.000748013, 0.010802)),
         'ci/bn-before-activation': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4: difference -0.0003917 (95% CI [-0.002256, +0.001473])', part='batch 4 final test accuracy', effect=-0.000391667, band=band_around(-0.0022564, 0.00147307)),
         'ci': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 4: difference +0.006633 (95% CI [+0.004221, +0.009045])', part='batch 4 final test accuracy', effect=0.00663334, band=band_around(0.00422129, 0.00904539)),
@@ -272,7 +276,7 @@ D7 = Claim(
     evaluate=_d7,
     expected={
         'ci/fashion-mnist': Expectation('untestable', "measured 2026-11-30, 3 seeds: untestable at this scale: not learnt (a seed's test accuracy below 0.5 where compared, chance 0.1): sigmoid-bn0-sgd-bs1024 0.100", part='sigmoid-bn0-sgd-bs1024'),
-        'ci/resampled-data': Expectation('untestable', 'measured 2026-11-27, 3 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.110', part='sigmoid-bn0-sgd-bs1024'),
+        'ci/resampled-data': Expectation('untestable', "measured 2026-11-30, 3 seeds: untestable at this scale: not learnt (a seed's test accuracy below 0.5 where compared, chance 0.1): sigmoid-bn0-sgd-bs1024 0.110", part='sigmoid-bn0-sgd-bs1024'),
         'ci/bn-before-activation': Expectation('untestable', "measured 2026-11-30, 3 seeds: untestable at this scale: not learnt (a seed's test accuracy below 0.5 where compared, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113, sigmoid-bn1-sgd-bs1024 0.219", part='sigmoid-bn0-sgd-bs1024'),
         'ci': Expectation('untestable', "measured 2026-11-30, 3 seeds: untestable at this scale: not learnt (a seed's test accuracy below 0.5 where compared, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113", part='sigmoid-bn0-sgd-bs1024'),
         'article': Expectation('untestable', 'measured 2026-11-27, 5 seeds: untestable at this scale: not learnt (mean final test accuracy below 0.5, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113', part='sigmoid-bn0-sgd-bs1024'),
@@ -298,7 +302,7 @@ D7U = Claim(
     evaluate=_d7_updates,
     expected={
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.0366 (95% CI [+0.02746, +0.04575])', part='test loss (log ratio)', effect=0.0366047, band=band_around(0.0274581, 0.0457513)),
-        'ci/resampled-data': Expectation('refuted', 'measured 2026-11-27, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03141 (95% CI [+0.02413, +0.0387])', part='test loss (log ratio)', effect=0.031412, band=band_around(0.0241255, 0.0386986)),
+        'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03141 (95% CI [+0.02413, +0.0387])', part='test loss (log ratio)', effect=0.031412, band=band_around(0.0241255, 0.0386986)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03638 (95% CI [+0.02656, +0.0462])', part='test loss (log ratio)', effect=0.0363802, band=band_around(0.0265638, 0.0461965)),
         'ci': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03386 (95% CI [+0.02541, +0.04231])', part='test loss (log ratio)', effect=0.0338576, band=band_around(0.0254085, 0.0423066)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by test loss (log ratio): difference +0.03151 (95% CI [+0.02368, +0.03935])', part='test loss (log ratio)', effect=0.0315135, band=band_around(0.0236787, 0.0393483)),
