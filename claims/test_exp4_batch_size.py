@@ -192,8 +192,8 @@ D3 = Claim(
     expected={
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64 final test accuracy', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64 final test accuracy', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
-        'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64 final test accuracy', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
-        'ci': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64: difference +0.08047 (95% CI [+0.07458, +0.08636])', part='batch 64 final test accuracy', effect=0.0804667, band=band_around(0.0745759, 0.0863575)),
+        'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64 final test accuracy: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64 final test accuracy', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
+        'ci': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64 final test accuracy: difference +0.08047 (95% CI [+0.07458, +0.08636])', part='batch 64 final test accuracy', effect=0.0804667, band=band_around(0.0745759, 0.0863575)),
         'article': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64 final test accuracy: difference +0.0525 (95% CI [+0.04648, +0.05852])', part='batch 64 final test accuracy', effect=0.0525, band=band_around(0.0464763, 0.0585237)),
     },
 )
@@ -210,8 +210,8 @@ D4 = Claim(
     expected={
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64 final test accuracy', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64 final test accuracy', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
-        'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64 final test accuracy', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
-        'ci': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64: difference +0.08047 (95% CI [+0.07458, +0.08636])', part='batch 64 final test accuracy', effect=0.0804667, band=band_around(0.0745759, 0.0863575)),
+        'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64 final test accuracy: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64 final test accuracy', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
+        'ci': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64 final test accuracy: difference +0.08047 (95% CI [+0.07458, +0.08636])', part='batch 64 final test accuracy', effect=0.0804667, band=band_around(0.0745759, 0.0863575)),
         'article': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64 final test accuracy: difference +0.0525 (95% CI [+0.04648, +0.05852])', part='batch 64 final test accuracy', effect=0.0525, band=band_around(0.0464763, 0.0585237)),
     },
 )
@@ -220,16 +220,16 @@ D3S = read_as_smallest(D3, test="TOST equivalence (paired) of BN against no BN a
         'article': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4 final test accuracy: difference +0.0011 (95% CI [-0.002907, +0.005107])', part='batch 4 final test accuracy', effect=0.00109999, band=band_around(-0.00290717, 0.00510716)),
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4 final test accuracy: difference +0.004 (95% CI [+0.001353, +0.006647])', part='batch 4 final test accuracy', effect=0.004, band=band_around(0.00135259, 0.0066474)),
         'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.005775 (95% CI [+0.000748, +0.0108])', part='batch 4 final test accuracy', effect=0.005775, band=band_around(0.000748013, 0.010802)),
-        'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4: difference +0.0001 (95% CI [-0.003046, +0.003246])', part='batch 4 final test accuracy', effect=9.99967e-05, band=band_around(-0.00304622, 0.00324621)),
-        'ci': Expectation('supported', 'measured 2026-11-30, 9 seeds: supported, headline part batch 4: difference +0.0058 (95% CI [+0.004035, +0.007565])', part='batch 4 final test accuracy', effect=0.0058, band=band_around(0.0040354, 0.00756461)),
+        'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4 final test accuracy: difference +0.0001 (95% CI [-0.003046, +0.003246])', part='batch 4 final test accuracy', effect=9.99967e-05, band=band_around(-0.00304622, 0.00324621)),
+        'ci': Expectation('supported', 'measured 2026-11-30, 9 seeds: supported, headline part batch 4 final test accuracy: difference +0.0058 (95% CI [+0.004035, +0.007565])', part='batch 4 final test accuracy', effect=0.0058, band=band_around(0.0040354, 0.00756461)),
 })
 D4S = read_as_smallest(D4, test="paired one-sided t-test, no BN above BN, at batch 4",
                        evaluate=_degrades(SMALLEST), expected={
         'article': Expectation('inconclusive', 'measured 2026-11-30, 10 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.00136 (95% CI [-0.001039, +0.003759])', part='batch 4 final test accuracy', effect=0.00135999, band=band_around(-0.00103886, 0.00375883)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 9 seeds: refuted, decided by batch 4 final test accuracy: difference +0.004944 (95% CI [+0.003004, +0.006885])', part='batch 4 final test accuracy', effect=0.00494444, band=band_around(0.00300361, 0.00688526)),
         'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.005775 (95% CI [+0.000748, +0.0108])', part='batch 4 final test accuracy', effect=0.005775, band=band_around(0.000748013, 0.010802)),
-        'ci/bn-before-activation': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4: difference -0.0003917 (95% CI [-0.002256, +0.001473])', part='batch 4 final test accuracy', effect=-0.000391667, band=band_around(-0.0022564, 0.00147307)),
-        'ci': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 4: difference +0.006633 (95% CI [+0.004221, +0.009045])', part='batch 4 final test accuracy', effect=0.00663334, band=band_around(0.00422129, 0.00904539)),
+        'ci/bn-before-activation': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference -0.0003917 (95% CI [-0.002256, +0.001473])', part='batch 4 final test accuracy', effect=-0.000391667, band=band_around(-0.0022564, 0.00147307)),
+        'ci': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 4 final test accuracy: difference +0.006633 (95% CI [+0.004221, +0.009045])', part='batch 4 final test accuracy', effect=0.00663334, band=band_around(0.00422129, 0.00904539)),
 })
 D5 = Claim(
     id="D5", experiment="4: batch size (reasoning)", kind="arithmetic",

@@ -76,7 +76,7 @@ def _l1(runs):
         f"{np.mean(at_epochs(with_bn, 'test_accuracy', epochs_a)):.3f}, no BN {np.mean(at_epochs(without, 'test_accuracy', epochs_b)):.3f}",
         _at_initialisation(runs),
     )
-    return all_of(("matched test loss", result), alpha=L1.alpha, notes=notes, untestable=unmatched)
+    return all_of(("saturation at matched progress", result), alpha=L1.alpha, notes=notes, untestable=unmatched)
 
 
 def _l1_end(runs):
@@ -107,8 +107,8 @@ L1 = Claim(
     expected={
         'article': Expectation('untestable', 'measured 2026-11-30, 3 seeds: untestable at this scale: no epochs with test losses within a factor 1.1 (seed 2: 1.13): progress cannot be matched at epoch granularity', part=''),
         'ci/resampled-data': Expectation('untestable', 'measured 2026-11-30, 3 seeds: untestable at this scale: no epochs with test losses within a factor 1.1 (seed 2: 1.13): progress cannot be matched at epoch granularity', part=''),
-        'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 9 seeds: supported, headline part matched test loss: difference -0.03591 (95% CI [-0.04707, -0.02475])', part='matched test loss', effect=-0.0359096, band=band_around(-0.0470705, -0.0247488)),
-        'ci/bn-before-activation': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by matched test loss: difference -0.0001337 (95% CI [-0.0004279, +0.0001605])', part='matched test loss', effect=-0.000133681, band=band_around(-0.000427909, 0.000160548)),
+        'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 9 seeds: supported, headline part saturation at matched progress: difference -0.03591 (95% CI [-0.04707, -0.02475])', part='saturation at matched progress', effect=-0.0359096, band=band_around(-0.0470705, -0.0247488)),
+        'ci/bn-before-activation': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by saturation at matched progress: difference -0.0001337 (95% CI [-0.0004279, +0.0001605])', part='saturation at matched progress', effect=-0.000133681, band=band_around(-0.000427909, 0.000160548)),
         'ci': Expectation('untestable', 'measured 2026-11-30, 3 seeds: untestable at this scale: no epochs with test losses within a factor 1.1 (seed 2: 1.13): progress cannot be matched at epoch granularity', part=''),
     },
 )

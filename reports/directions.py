@@ -57,8 +57,8 @@ def leaf_name(name: str) -> str:
 
 
 def lower_is_ahead(name: str) -> bool:
-    """Whether the metric a part names is better low (a loss, seconds) rather than high."""
-    return "loss" in leaf_name(name) or "seconds" in leaf_name(name)
+    """Whether the metric a part names is better low (a loss, seconds, saturation) rather than high."""
+    return any(word in leaf_name(name) for word in ("loss", "seconds", "saturation"))
 
 
 def direction(outcome: dict) -> str:
@@ -74,7 +74,10 @@ def direction(outcome: dict) -> str:
         return f"{a} \u2248 {b}"  # equivalent within the margin: the sign says nothing
     if difference == 0:
         return f"{a} = {b}"
-    if "loss" in leaf_name(part.get("name") or ""):
+    leaf_metric = leaf_name(part.get("name") or "")
+    if "saturation" in leaf_metric:  # before "loss": L1's saturation is compared at matched test loss
+        return f"less saturated: {a if difference < 0 else b}"
+    if "loss" in leaf_metric:
         return f"lower loss: {a if difference < 0 else b}"
     return f"{a} {'>' if difference > 0 else '<'} {b}"
 

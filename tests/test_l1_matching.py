@@ -55,7 +55,7 @@ def test_l1_compares_saturation_at_the_matched_epochs(no_initialisation):
                for s in range(4)]
     result = l1._l1(FakeRuns(with_bn, without))
     name, part = result.parts[0]
-    assert name == "matched test loss"
+    assert name == "saturation at matched progress"
     assert part.difference == pytest.approx(np.mean([0.010 + 0.001 * s - 0.004 - 0.0005 * s for s in range(4)]))
     assert part.verdict.value == "refuted"  # BN saturates more there, in every seed
     assert "test accuracy there BN 0.800, no BN 0.710" in result.message

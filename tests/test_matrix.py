@@ -74,8 +74,10 @@ def test_a_cell_shows_the_interval_at_the_level_its_verdict_used():
      "supported (bn0-adam \u2248 bn1-sgd)"),
     ("supported", "effect", 0.004, {"parts": [["effect", {"test": "directional"}]]},
      "supported (bn0-adam > bn1-sgd)"),
+    # L1: saturation compared at matched test loss is a saturation, not a loss, whatever the name holds.
+    ("supported", "saturation at matched progress", -0.036, {}, "supported (less saturated: bn0-adam)"),
     ("inconclusive", "mean test accuracy", 0.07, {}, "inconclusive"),
-], ids=["ahead", "behind", "lower-loss", "higher-loss", "equivalent", "directional", "undecided"])
+], ids=["ahead", "behind", "lower-loss", "higher-loss", "equivalent", "directional", "less-saturated", "undecided"])
 def test_a_decided_cell_shows_its_direction(verdict, name, difference, summary, shown):
     planted = outcome("C2", verdict, difference, name=name, labels=C2_ARMS, summary=summary)
     matrix = variant_matrix(with_variants({"article": [planted]}))
