@@ -5,7 +5,8 @@
 A claim is found where claims/ assigns it: ``NAME = <call>(...)`` whose call has an ``expected``
 dict, as a keyword or a positional argument (``Claim(...)``, ``replace(...)``, ``read_as_smallest``,
 ``on_article_net``). The claim's id is the call's ``id="..."`` keyword, or else the assigned name,
-read without case (``D3S`` is D3s). The file is parsed with ``ast`` for the places and edited as
+read without case (``D3S`` is D3s). Entries are one per line, opened on the line after the
+dict's brace, as claims/ writes them. The file is parsed with ``ast`` for the places and edited as
 text, so every other line, comment and layout stays as written.
 """
 
@@ -36,7 +37,7 @@ class Pin:
 
 
 def write_pins(pins: list[Pin], folder: Path) -> list[Path]:
-    """Write ``pins`` into the modules of ``folder``; returns the files changed. Nothing is
+    """Write ``pins`` into the modules of ``folder``; returns the files written. Nothing is
     written unless every pin's claim is found in exactly one place."""
     texts = {path: path.read_text() for path in sorted(folder.glob("*.py"))}
     owners = {path: set(_claim_dicts(text)) for path, text in texts.items()}
@@ -59,10 +60,9 @@ def _write_one(lines: list[str], pin: Pin) -> list[str]:
     node = _claim_dicts("".join(lines))[pin.claim.lower()]
     indent = ENTRY_INDENT
     for key, value in zip(node.keys, node.values):
-        if isinstance(key, ast.Constant) and key.value == pin.key:
-            indent = lines[key.lineno - 1][: key.col_offset]
-            return lines[: key.lineno - 1] + [pin.line(indent) + "\n"] + lines[value.end_lineno :]
         indent = lines[key.lineno - 1][: key.col_offset]
+        if isinstance(key, ast.Constant) and key.value == pin.key:
+            return lines[: key.lineno - 1] + [pin.line(indent) + "\n"] + lines[value.end_lineno :]
     # A new key goes first, right after the line that opens the dict.
     return lines[: node.lineno] + [pin.line(indent) + "\n"] + lines[node.lineno :]
 
