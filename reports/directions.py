@@ -14,6 +14,9 @@ import math
 from fixtures.claims.conjunction import PATH_SEPARATOR
 
 DECIDED = ("supported", "refuted")
+# Metrics that are better low, by a word of the part's name, with the words a cell says it in
+# (None: shown as a plain "a < b"). Saturation first: L1 compares it at matched test *loss*.
+LOWER_IS_BETTER = (("saturation", "less saturated"), ("loss", "lower loss"), ("seconds", None))
 SEPARATOR = PATH_SEPARATOR  # a nested part's path, "outer / inner", as the claim layer names it
 
 
@@ -56,9 +59,14 @@ def leaf_name(name: str) -> str:
     return name.rpartition(SEPARATOR)[2]
 
 
+def _lower_is_better(name: str) -> tuple[str, str | None] | None:
+    """The ``LOWER_IS_BETTER`` entry the metric a part names falls under, if any."""
+    return next((entry for entry in LOWER_IS_BETTER if entry[0] in leaf_name(name)), None)
+
+
 def lower_is_ahead(name: str) -> bool:
     """Whether the metric a part names is better low (a loss, seconds, saturation) rather than high."""
-    return any(word in leaf_name(name) for word in ("loss", "seconds", "saturation"))
+    return _lower_is_better(name) is not None
 
 
 def direction(outcome: dict) -> str:
@@ -74,11 +82,9 @@ def direction(outcome: dict) -> str:
         return f"{a} \u2248 {b}"  # equivalent within the margin: the sign says nothing
     if difference == 0:
         return f"{a} = {b}"
-    leaf_metric = leaf_name(part.get("name") or "")
-    if "saturation" in leaf_metric:  # before "loss": L1's saturation is compared at matched test loss
-        return f"less saturated: {a if difference < 0 else b}"
-    if "loss" in leaf_metric:
-        return f"lower loss: {a if difference < 0 else b}"
+    lower = _lower_is_better(part.get("name") or "")
+    if lower and lower[1]:
+        return f"{lower[1]}: {a if difference < 0 else b}"
     return f"{a} {'>' if difference > 0 else '<'} {b}"
 
 

@@ -15,13 +15,18 @@ def outcome(claim_id, verdict, kind="empirical", name="mean test accuracy", diff
             "deciding_part": {"name": name, "difference": difference, "ci": list(ci)}, "finding_changed": ""}
 
 
-def printed_pins(tmp_path, capsys, outcomes, scale=None) -> dict:
-    """Each printed line ("A1: 'ci': Expectation(...),") read back as Python, by claim id."""
+def evidence_file(tmp_path, outcomes, scale=None):
+    """A planted evidence.json of ``outcomes`` at ``scale`` (ci, the article's setup, by default)."""
     evidence = {"schema": 1, "environment": {"date": "2026-11-28T00:00:00"},
                 "settings": {"scale": scale or {"name": "ci"}}, "outcomes": outcomes, "runs": {}}
     path = tmp_path / "evidence.json"
     path.write_text(json.dumps(evidence))
-    assert print_expectations([str(path)]) == 0
+    return path
+
+
+def printed_pins(tmp_path, capsys, outcomes, scale=None) -> dict:
+    """Each printed line ("A1: 'ci': Expectation(...),") read back as Python, by claim id."""
+    assert print_expectations([str(evidence_file(tmp_path, outcomes, scale))]) == 0
     pins = {}
     for line in capsys.readouterr().out.splitlines():
         claim, source = line.split(": ", 1)
@@ -62,11 +67,8 @@ def test_write_puts_the_printed_pins_into_the_claims_source(tmp_path, capsys):
     claims = tmp_path / "claims"
     claims.mkdir()
     (claims / "test_x.py").write_text('C1 = Claim(\n    id="C1",\n    expected={\n    },\n)\n')
-    evidence = {"schema": 1, "environment": {"date": "2026-11-28T00:00:00"},
-                "settings": {"scale": {"name": "ci", "variant": {"name": "fashion-mnist"}}},
-                "outcomes": [outcome("C1", "refuted", difference=-0.03, ci=(-0.05, -0.01))], "runs": {}}
-    path = tmp_path / "evidence.json"
-    path.write_text(json.dumps(evidence))
+    path = evidence_file(tmp_path, [outcome("C1", "refuted", difference=-0.03, ci=(-0.05, -0.01))],
+                         scale={"name": "ci", "variant": {"name": "fashion-mnist"}})
     assert print_expectations([str(path), "--write", "--claims", str(claims)]) == 0
     printed = capsys.readouterr().out.strip()
     assert (claims / "test_x.py").read_text() == (
@@ -77,9 +79,6 @@ def test_write_puts_the_printed_pins_into_the_claims_source(tmp_path, capsys):
 def test_write_to_a_claim_it_cannot_find_is_a_usage_error(tmp_path, capsys):
     claims = tmp_path / "claims"
     claims.mkdir()
-    evidence = {"schema": 1, "environment": {"date": "2026-11-28T00:00:00"}, "settings": {"scale": {"name": "ci"}},
-                "outcomes": [outcome("C1", "refuted")], "runs": {}}
-    path = tmp_path / "evidence.json"
-    path.write_text(json.dumps(evidence))
+    path = evidence_file(tmp_path, [outcome("C1", "refuted")])
     assert print_expectations([str(path), "--write", "--claims", str(claims)]) == 2
     assert "nothing written: claim C1" in capsys.readouterr().err
