@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 
 import pytest
 
@@ -156,15 +157,18 @@ def test_durations_read_as_a_clock():
     assert [duration(s) for s in (0, 42.4, 252, 3599.6, 7500)] == ["0s", "42s", "4m12s", "1h00m", "2h05m"]
 
 
-def test_short_runs_go_to_a_worker_by_configuration_and_long_ones_by_seed():
-    """A configuration's short runs share one job, so its worker compiles it once; long runs
-    stay one job each, so the workers keep even loads and each run is stored as it ends."""
+def test_short_runs_go_to_a_worker_by_compiled_loop_and_long_ones_by_run():
+    """Short runs that share a compiled loop (a configuration's seeds, at every learning rate)
+    share one job, so its worker compiles once; long runs stay one job each, so the workers keep
+    even loads and each run is stored as it ends."""
     from fixtures.execution.parallel import jobs
     from fixtures.training.scales import resolve_scale
 
     slow, fast = ModelConfig(batch_size=4), ModelConfig(batch_size=1024)
     todo = [(slow, 0), (slow, 1), (fast, 1), (fast, 2)]
-    assert jobs(todo, resolve_scale("smoke")) == [(slow, (0, 1)), (fast, (1, 2))]
-    assert jobs(todo, resolve_scale("ci")) == [(slow, (0,)), (slow, (1,)), (fast, (1,)), (fast, (2,))]
+    assert jobs(todo, resolve_scale("smoke")) == [((slow, 0), (slow, 1)), ((fast, 1), (fast, 2))]
+    assert jobs(todo, resolve_scale("ci")) == [((slow, 0),), ((slow, 1),), ((fast, 1),), ((fast, 2),)]
     one_epoch = ModelConfig(epochs=1)  # its own epochs count: 1,000 x 1 at smoke
-    assert jobs([(one_epoch, 0), (one_epoch, 1)], resolve_scale("smoke")) == [(one_epoch, (0, 1))]
+    assert jobs([(one_epoch, 0), (one_epoch, 1)], resolve_scale("smoke")) == [((one_epoch, 0), (one_epoch, 1))]
+    rate = replace(fast, learning_rate=0.1)  # another rate, the same loop: the job it joins is fast's
+    assert jobs([(fast, 1), (slow, 0), (rate, 1)], resolve_scale("smoke")) == [((fast, 1), (rate, 1)), ((slow, 0),)]

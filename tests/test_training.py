@@ -96,6 +96,24 @@ def test_a_diverging_run_is_recorded_with_its_epoch(smoke_data, monkeypatch):
     assert math.isnan(run.train_loss[0]) and len(run.train_loss) == SMOKE.epochs
 
 
+def test_learning_rates_share_one_compiled_loop_that_runs_each_rate(smoke_data):
+    """Tuning trains a configuration at many rates; they share a compiled loop (the rate is an
+    optimizer variable), and a run on a shared loop gives a fresh loop's numbers at its own rate."""
+    fast, slow = ModelConfig("sigmoid", bn_layers=1, learning_rate=0.1), ModelConfig("sigmoid", bn_layers=1, learning_rate=0.001)
+    training._epoch_loop.cache_clear()
+    try:
+        fresh = train_run(fast, 0, SMOKE, data=smoke_data)
+        other = train_run(slow, 0, SMOKE, data=smoke_data)
+        shared = train_run(fast, 0, SMOKE, data=smoke_data)
+        loop = training._epoch_loop(training.compiled_as(fast), SMOKE.train_size)
+        assert training._epoch_loop.cache_info().currsize == 1
+        assert float(loop.optimizer.learning_rate) == pytest.approx(0.1)
+    finally:
+        training._epoch_loop.cache_clear()
+    assert other.train_loss != fresh.train_loss
+    assert (shared.train_loss, shared.test_loss, shared.test_accuracy) == (fresh.train_loss, fresh.test_loss, fresh.test_accuracy)
+
+
 def test_unknown_trainer_is_refused(smoke_data):
     with pytest.raises(ValueError, match="trainer"):
         train_run(ModelConfig(), 0, SMOKE, data=smoke_data, trainer="jax")
