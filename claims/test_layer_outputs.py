@@ -6,10 +6,19 @@ a net that has learnt less confounds BN with training progress. Two readings, tw
 L1 compares the nets at matched progress (the mechanism), L1e at the end of the same training
 (what one sees by "observing the outputs at test time").
 
-Progress is matched on an end-state quantity, the test loss after an epoch (inference mode,
-like the saturation probe). Not the epoch's training loss: Keras reports the running mean over
-the epoch, so a fast net's first epoch carries its whole descent from 2.3 (measured at ci:
-sigmoid BN, epoch 1: training loss 1.69 against a test loss of 0.92 at its end).
+Progress is matched on an end-state quantity, the test loss (inference mode, like the saturation
+probe). Not the epoch's training loss: Keras reports the running mean over the epoch, so a fast
+net's first epoch carries its whole descent from 2.3 (measured at ci: sigmoid BN, epoch 1:
+training loss 1.69 against a test loss of 0.92 at its end).
+
+Matched within epochs, not only at their ends. At epoch granularity L1 was untestable on MNIST
+(2026-11-30, ci and article scale): the BN net's first epoch already ends below the test loss
+the net without BN reaches at its last (seed 2: 1.13 apart), so the point where their progress
+meets lies inside the BN net's first epoch. L1's arms therefore read test loss, accuracy and
+saturation after every tenth of each epoch's batches (``CHECKPOINTS``; runs keyed apart from the
+other claims'). Matched at the end of the arm that is behind: with checkpoints, early points of
+both arms sit near the untrained loss of 2.3 (the net without BN on its plateau) and can match
+closely while neither has learnt; the behind arm's end is the most progress both reach.
 """
 
 from __future__ import annotations
@@ -22,11 +31,12 @@ import pytest
 from fixtures.claims import margins
 from fixtures.claims.claim import Claim, Expectation, band_around, claim_params
 from fixtures.claims.conjunction import all_of
-from fixtures.claims.metrics import at_epochs, curve
 from fixtures.training.models import ModelConfig
 from fixtures.stats import directional
 
-WITH_BN, WITHOUT = ModelConfig("sigmoid", 1), ModelConfig("sigmoid", 0)
+CHECKPOINTS = 10  # per epoch: 47 optimizer steps apart at batch 128 on 60,000 images
+WITH_BN, WITHOUT = ModelConfig("sigmoid", 1), ModelConfig("sigmoid", 0)  # L1e's: read at epoch ends
+WITH_BN_READ, WITHOUT_READ = (ModelConfig("sigmoid", k, checkpoints=CHECKPOINTS) for k in (1, 0))  # L1's
 MATCH_RATIO = margins.SIMILAR_LOSS_RATIO  # matched: test losses within 10%, "similar" losses
 
 
@@ -35,20 +45,40 @@ def downstream_saturation(run, epoch: int) -> float:
     return float(np.mean(run.extras["saturation_by_epoch"][epoch - 1][1:]))
 
 
-def matched_epochs(run_a, run_b) -> tuple[int, int, float]:
-    """The pair of epochs (one per run, 1-based) whose test losses are closest, as a log ratio,
-    and that ratio (>= 1). Ties go to the earlier epoch of ``run_a``, then of ``run_b``."""
-    loss_a, loss_b = curve(run_a, "test_loss"), curve(run_b, "test_loss")
-    gaps = np.abs(np.log(loss_a)[:, None] - np.log(loss_b)[None, :])
-    e_a, e_b = np.unravel_index(np.argmin(gaps), gaps.shape)
-    return int(e_a) + 1, int(e_b) + 1, float(math.exp(gaps[e_a, e_b]))
+def checkpoint_curve(run, name: str) -> np.ndarray:
+    """A checkpointed run's ``name`` (step, test_loss, test_accuracy) at each checkpoint, or the
+    downstream saturation for ``"saturation"``; shape (checkpoints,)."""
+    marks = run.extras["checkpoints"]
+    if name == "saturation":
+        return np.array([np.mean(layers[1:]) for layers in marks["saturation"]])
+    return np.asarray(marks[name], dtype=float)
 
 
-def _saturation_test(with_bn, without, epochs_a, epochs_b, alpha):
-    return directional(
-        [downstream_saturation(r, e) for r, e in zip(with_bn, epochs_a)],
-        [downstream_saturation(r, e) for r, e in zip(without, epochs_b)],
-        alternative="less", paired=True, alpha=alpha, labels=("BN", "no BN"))
+def matched_checkpoints(run_a, run_b) -> tuple[int, int, float]:
+    """(checkpoint of ``run_a``, checkpoint of ``run_b``, their test-loss ratio >= 1), 0-based:
+    the last checkpoint of the run whose final test loss is higher (the one behind), against the
+    other's checkpoint with the closest test loss (as a log ratio; a tie goes to the earlier)."""
+    loss_a, loss_b = np.log(checkpoint_curve(run_a, "test_loss")), np.log(checkpoint_curve(run_b, "test_loss"))
+    if loss_a[-1] >= loss_b[-1]:
+        i_a, i_b = len(loss_a) - 1, int(np.argmin(np.abs(loss_b - loss_a[-1])))
+    else:
+        i_a, i_b = int(np.argmin(np.abs(loss_a - loss_b[-1]))), len(loss_b) - 1
+    return i_a, i_b, float(math.exp(abs(loss_a[i_a] - loss_b[i_b])))
+
+
+def _steps(runs, points) -> list[int]:
+    """Each seed's optimizer steps at its checkpoint in ``points``."""
+    return [int(checkpoint_curve(run, "step")[i]) for run, i in zip(runs, points)]
+
+
+def _at(runs, name: str, points) -> float:
+    """The seeds' mean of ``name`` at each one's checkpoint in ``points``."""
+    return float(np.mean([checkpoint_curve(run, name)[i] for run, i in zip(runs, points)]))
+
+
+def _saturation_test(with_bn, without, alpha):
+    """Paired one-sided t-test on the seeds' (BN, no BN) downstream saturation."""
+    return directional(with_bn, without, alternative="less", paired=True, alpha=alpha, labels=("BN", "no BN"))
 
 
 def _at_initialisation(runs) -> str:
@@ -57,23 +87,24 @@ def _at_initialisation(runs) -> str:
 
     shares = {label: np.mean([np.mean(initial_saturation(config, run.seed, runs.scale)[1:])
                               for run in runs.seeds(config)])
-              for label, config in (("BN", WITH_BN), ("no BN", WITHOUT))}
+              for label, config in (("BN", WITH_BN_READ), ("no BN", WITHOUT_READ))}
     return "saturation at initialisation: " + ", ".join(f"{k} {v:.4f}" for k, v in shares.items())
 
 
 def _l1(runs):
-    with_bn, without = runs.seeds(WITH_BN), runs.seeds(WITHOUT)
-    matched = [matched_epochs(a, b) for a, b in zip(with_bn, without)]
-    epochs_a, epochs_b = [m[0] for m in matched], [m[1] for m in matched]
-    result = _saturation_test(with_bn, without, epochs_a, epochs_b, L1.alpha)
+    with_bn, without = runs.seeds(WITH_BN_READ), runs.seeds(WITHOUT_READ)
+    matched = [matched_checkpoints(a, b) for a, b in zip(with_bn, without)]
+    points_a, points_b = [m[0] for m in matched], [m[1] for m in matched]
+    result = _saturation_test([checkpoint_curve(r, "saturation")[i] for r, i in zip(with_bn, points_a)],
+                              [checkpoint_curve(r, "saturation")[i] for r, i in zip(without, points_b)], L1.alpha)
     loose = [f"seed {run.seed}: {ratio:.2f}" for run, (_, _, ratio) in zip(with_bn, matched) if ratio > MATCH_RATIO]
-    unmatched = (f"no epochs with test losses within a factor {MATCH_RATIO:g} ({', '.join(loose)}): "
-                 "progress cannot be matched at epoch granularity") if loose else None
+    unmatched = (f"no checkpoints with test losses within a factor {MATCH_RATIO:g} ({', '.join(loose)}): "
+                 "progress cannot be matched") if loose else None
     notes = (
-        f"matched epochs BN {epochs_a}, no BN {epochs_b} (test-loss ratio up to "
-        f"{max(m[2] for m in matched):.3f}); test loss there BN {np.mean(at_epochs(with_bn, 'test_loss', epochs_a)):.3f}, "
-        f"no BN {np.mean(at_epochs(without, 'test_loss', epochs_b)):.3f}; test accuracy there BN "
-        f"{np.mean(at_epochs(with_bn, 'test_accuracy', epochs_a)):.3f}, no BN {np.mean(at_epochs(without, 'test_accuracy', epochs_b)):.3f}",
+        f"matched at steps BN {_steps(with_bn, points_a)}, no BN {_steps(without, points_b)} (test-loss ratio up to "
+        f"{max(m[2] for m in matched):.3f}); test loss there BN {_at(with_bn, 'test_loss', points_a):.3f}, "
+        f"no BN {_at(without, 'test_loss', points_b):.3f}; test accuracy there BN "
+        f"{_at(with_bn, 'test_accuracy', points_a):.3f}, no BN {_at(without, 'test_accuracy', points_b):.3f}",
         _at_initialisation(runs),
     )
     return all_of(("saturation at matched progress", result), alpha=L1.alpha, notes=notes, untestable=unmatched)
@@ -82,7 +113,8 @@ def _l1(runs):
 def _l1_end(runs):
     with_bn, without = runs.seeds(WITH_BN), runs.seeds(WITHOUT)
     last = with_bn[0].epochs
-    return _saturation_test(with_bn, without, [last] * len(with_bn), [last] * len(without), L1E.alpha)
+    return _saturation_test([downstream_saturation(r, last) for r in with_bn],
+                            [downstream_saturation(r, last) for r in without], L1E.alpha)
 
 
 SATURATED = (
@@ -96,20 +128,16 @@ L1 = Claim(
     experiment="method note: layer outputs at test time",
     english="With BN, the sigmoid units downstream of BN are kept out of saturation.",
     turkish="Bazı durumlarda, test aşamasında her katmanın çıktısını alın ve sonuçları gözlemleyin.",
-    metric=(SATURATED + "; at matched progress: per seed, the pair of epochs (one per arm) whose "
-            "test losses are closest, which must be within a factor 1.1 ('similar' losses), else "
-            "the claim is untestable at this scale (more seeds cannot make epochs finer)"),
-    test="paired one-sided t-test, BN model (BN after layer 1) below the model without BN, at the matched epochs",
+    metric=(SATURATED + f"; at matched progress: both arms read after every 1/{CHECKPOINTS} of each "
+            "epoch's batches; per seed, the arm with the higher final test loss is matched at its end "
+            "with the other arm's checkpoint of closest test loss, which must be within a factor 1.1 "
+            "('similar' losses), else the claim is untestable at this scale"),
+    test="paired one-sided t-test, BN model (BN after layer 1) below the model without BN, at the matched checkpoints",
     margin="0: any reduction",
-    needs=(WITH_BN, WITHOUT), must_learn=(WITH_BN, WITHOUT),
+    needs=(WITH_BN_READ, WITHOUT_READ), must_learn=(WITH_BN_READ, WITHOUT_READ),
     validity="an untrained net's sigmoids all sit near 0.5: saturation compares only between nets that learnt",
     evaluate=_l1,
-    expected={
-        'article': Expectation('untestable', 'measured 2026-11-30, 3 seeds: untestable at this scale: no epochs with test losses within a factor 1.1 (seed 2: 1.13): progress cannot be matched at epoch granularity', part=''),
-        'ci/resampled-data': Expectation('untestable', 'measured 2026-11-30, 3 seeds: untestable at this scale: no epochs with test losses within a factor 1.1 (seed 2: 1.13): progress cannot be matched at epoch granularity', part=''),
-        'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 9 seeds: supported, headline part saturation at matched progress: difference -0.03591 (95% CI [-0.04707, -0.02475])', part='saturation at matched progress', effect=-0.0359096, band=band_around(-0.0470705, -0.0247488)),
-        'ci/bn-before-activation': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by saturation at matched progress: difference -0.0001337 (95% CI [-0.0004279, +0.0001605])', part='saturation at matched progress', effect=-0.000133681, band=band_around(-0.000427909, 0.000160548)),
-        'ci': Expectation('untestable', 'measured 2026-11-30, 3 seeds: untestable at this scale: no epochs with test losses within a factor 1.1 (seed 2: 1.13): progress cannot be matched at epoch granularity', part=''),
+    expected={  # pinned by python -m reports.expectations --write, one entry per line
     },
 )
 

@@ -70,6 +70,8 @@ def test_compiled_model_uses_categorical_crossentropy():
         ({"bn_layers": -1}, "bn_layers"),
         ({"optimizer": "rmsprop"}, "optimizer"),
         ({"batch_size": 0}, "batch_size"),
+        ({"checkpoints": -1}, "checkpoints"),
+        ({"checkpoints": 2.5}, "checkpoints"),
     ],
 )
 def test_bad_config_is_refused(kwargs, message):
@@ -79,3 +81,12 @@ def test_bad_config_is_refused(kwargs, message):
 
 def test_label_is_readable():
     assert ModelConfig("relu", 2, "adam", 64).label == "relu-bn2-adam-bs64"
+    assert ModelConfig("sigmoid", 1, checkpoints=10).label == "sigmoid-bn1-sgd-bs128-cp10"
+
+
+def test_checkpoints_key_a_run_apart_but_train_the_same_network():
+    from fixtures.training.models import as_trained
+
+    read = ModelConfig("sigmoid", 1, checkpoints=10)
+    assert read.to_dict()["checkpoints"] == 10 and "checkpoints" not in ModelConfig("sigmoid", 1).to_dict()
+    assert as_trained(read) == ModelConfig("sigmoid", 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -105,7 +106,7 @@ def test_learning_rates_share_one_compiled_loop_that_runs_each_rate(smoke_data):
         fresh = train_run(fast, 0, SMOKE, data=smoke_data)
         other = train_run(slow, 0, SMOKE, data=smoke_data)
         shared = train_run(fast, 0, SMOKE, data=smoke_data)
-        loop = training._epoch_loop(training.compiled_as(fast), SMOKE.train_size)
+        loop = training._epoch_loop(training.compiled_as(fast))
         assert training._epoch_loop.cache_info().currsize == 1
         assert float(loop.optimizer.learning_rate) == pytest.approx(0.1)
     finally:
@@ -175,6 +176,34 @@ def test_probes_summarise_every_hidden_layer(smoke_data, monkeypatch):
         expected = [float(np.mean((h < 0.05) | (h > 0.95))) for h in outputs]
         assert min(expected) > 0.1 and epoch == pytest.approx(expected, abs=1e-4)
     assert [layer["saturated"] for layer in layers] == pytest.approx(saturation[-1], abs=1e-4)
+
+
+def test_an_epoch_in_parts_makes_the_epochs_own_steps():
+    order = np.arange(1_000)
+    parts = training.epoch_parts(order, 128, 3)  # 8 batches: 3, 2 and 3 of them, the partial last
+    assert [len(p) for p in parts] == [384, 256, 360]
+    np.testing.assert_array_equal(np.concatenate(parts), order)
+    assert [len(p) for p in training.epoch_parts(order, 512, 10)] == [512, 488]  # no empty parts
+    assert [len(p) for p in training.epoch_parts(order, 128, 1)] == [1_000]
+
+
+@pytest.mark.parametrize("config", [ModelConfig("sigmoid", bn_layers=1), ModelConfig("relu", bn_layers=0, optimizer="adam")],
+                         ids=["sigmoid-bn1", "relu-adam"])
+def test_a_checkpointed_run_trains_as_the_plain_run_and_reads_each_part(smoke_data, config):
+    """Checkpoints change what a run records, not how it trains: its epochs' numbers are the
+    plain run's (up to the order of float additions), and each epoch's last checkpoint is its end."""
+    plain = train_run(config, 0, SMOKE, data=smoke_data)
+    read = train_run(replace(config, checkpoints=3), 0, SMOKE, data=smoke_data)
+    for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
+        np.testing.assert_allclose(getattr(read, name), getattr(plain, name), rtol=1e-5, err_msg=name)
+    np.testing.assert_allclose(read.extras["saturation_by_epoch"], plain.extras["saturation_by_epoch"], atol=1e-4)
+    marks = read.extras["checkpoints"]
+    assert marks["step"] == [3, 5, 8, 11, 13, 16]  # 8 steps an epoch, in parts of 3, 2 and 3
+    ends = [2, 5]  # each epoch's last checkpoint
+    assert [marks["test_loss"][i] for i in ends] == list(read.test_loss)
+    assert [marks["saturation"][i] for i in ends] == read.extras["saturation_by_epoch"]
+    assert len(set(marks["test_loss"])) == 6  # read afresh at every checkpoint
+    assert "checkpoints" not in plain.extras
 
 
 def test_models_without_bn_have_no_batch_stats(smoke_data):

@@ -57,6 +57,8 @@ def test_tuned_rates_apply_and_the_article_rate_keeps_the_article_run():
     tuned = VARIANTS["lr-tuned"].with_rates({"sigmoid-bn1-sgd-bs128": 0.1, "sigmoid-bn0-sgd-bs128": 0.01})
     assert tuned.apply(NET).label == "sigmoid-bn1-sgd-bs128-lr0.1"
     assert tuned.apply(ModelConfig("sigmoid", 0)) == ModelConfig("sigmoid", 0)
+    # A run with checkpoints trains the same network: its rate is that network's.
+    assert tuned.apply(ModelConfig("sigmoid", 1, checkpoints=10)).label == "sigmoid-bn1-sgd-bs128-lr0.1-cp10"
     with pytest.raises(LookupError, match="no tuned learning rate for relu-bn0-sgd-bs128"):
         tuned.apply(ModelConfig("relu", 0))
 
