@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,14 @@ def test_every_tuning_seed_is_trained_and_read_and_no_other():
     fake.tune()
     assert {count for _, count in fake.trained} == {len(tuning.TUNING_SEEDS)}
     assert {seed for _, seed in fake.asked} == set(tuning.TUNING_SEEDS)
+
+
+def test_a_configuration_that_only_records_more_is_tuned_as_its_network():
+    fake = FakeTuning(peaked(0.1))
+    read = replace(NET, checkpoints=10)  # L1's arm: the same network, read within epochs
+    tuned = tuning.tune_rates(fake, [read, NET], fake.train)
+    assert list(tuned) == [NET.label] and tuned[NET.label].rate == 0.1
+    assert len(fake.trained[0][0]) == len(tuning.GRID)  # one grid, not one per configuration
 
 
 # -- the mean over tuning seeds --------------------------------------------------------------------
