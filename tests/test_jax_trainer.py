@@ -66,6 +66,21 @@ def test_scan_reruns_are_bit_identical(smoke_data):
     assert first.extras["layers"] == second.extras["layers"]
 
 
+@pytest.mark.parametrize("trainer", ["scan", "fit"])
+def test_a_checkpointed_run_trains_as_the_plain_run(smoke_data, trainer):
+    """An epoch trained in parts (L1's checkpoints) makes the plain epoch's steps on JAX too."""
+    from dataclasses import replace
+
+    config = ModelConfig("sigmoid", bn_layers=1, optimizer="sgd", batch_size=96)
+    plain = train_run(config, 2, SMOKE, data=smoke_data, trainer=trainer)
+    read = train_run(replace(config, checkpoints=3), 2, SMOKE, data=smoke_data, trainer=trainer)
+    for name in CURVES:
+        np.testing.assert_allclose(getattr(read, name), getattr(plain, name), atol=1e-6, err_msg=name)
+    marks = read.extras["checkpoints"]
+    assert marks["step"] == [4, 7, 11, 15, 18, 22]  # 11 steps an epoch (10 full, 1 partial), in parts of 4, 3, 4
+    assert [marks["test_loss"][i] for i in (2, 5)] == list(read.test_loss)
+
+
 @pytest.mark.parametrize("bn_layers", [0, 1])
 def test_vmapped_seeds_match_one_at_a_time(smoke_data, bn_layers):
     from fixtures.training.jax_loop import train_seeds

@@ -187,13 +187,15 @@ def test_an_epoch_in_parts_makes_the_epochs_own_steps():
     assert [len(p) for p in training.epoch_parts(order, 128, 1)] == [1_000]
 
 
-@pytest.mark.parametrize("config", [ModelConfig("sigmoid", bn_layers=1), ModelConfig("relu", bn_layers=0, optimizer="adam")],
-                         ids=["sigmoid-bn1", "relu-adam"])
-def test_a_checkpointed_run_trains_as_the_plain_run_and_reads_each_part(smoke_data, config):
+@pytest.mark.parametrize("config, trainer", [(ModelConfig("sigmoid", bn_layers=1), "xla"),
+                                             (ModelConfig("relu", bn_layers=0, optimizer="adam"), "xla"),
+                                             (ModelConfig("sigmoid", bn_layers=1), "fit")],
+                         ids=["sigmoid-bn1", "relu-adam", "sigmoid-bn1-fit"])
+def test_a_checkpointed_run_trains_as_the_plain_run_and_reads_each_part(smoke_data, config, trainer):
     """Checkpoints change what a run records, not how it trains: its epochs' numbers are the
     plain run's (up to the order of float additions), and each epoch's last checkpoint is its end."""
-    plain = train_run(config, 0, SMOKE, data=smoke_data)
-    read = train_run(replace(config, checkpoints=3), 0, SMOKE, data=smoke_data)
+    plain = train_run(config, 0, SMOKE, data=smoke_data, trainer=trainer)
+    read = train_run(replace(config, checkpoints=3), 0, SMOKE, data=smoke_data, trainer=trainer)
     for name in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
         np.testing.assert_allclose(getattr(read, name), getattr(plain, name), rtol=1e-5, err_msg=name)
     np.testing.assert_allclose(read.extras["saturation_by_epoch"], plain.extras["saturation_by_epoch"], atol=1e-4)
