@@ -1,6 +1,7 @@
 """``python -m reports build EVIDENCE.json [--out DIR] [--compare PREVIOUS.json] [--environments ENVIRONMENTS.json]``,
 ``python -m reports table EVIDENCE.json [EVIDENCE2.json ...]``,
 ``python -m reports matrix EVIDENCE.json``,
+``python -m reports tuning EVIDENCE.json``,
 ``python -m reports drift EVIDENCE.json BASELINE.json``.
 
 ``build`` rebuilds the HTML report from a stored evidence.json, or from a pytest-benchmark JSON
@@ -9,7 +10,9 @@ training anything; ``--environments`` adds the claims across environments
 (``reports.environments``) as a section, for the baseline environment's evidence. ``table``
 prints the README's verdict table (Markdown): one row per claim, one column per evidence file.
 ``matrix`` prints the claim x variant matrix (Markdown) of a ``--variant`` run with several
-variants, after the error rate across its variants and what its intervals' levels are. ``drift``
+variants, after the error rate across its variants and what its intervals' levels are.
+``tuning`` prints the lr-tuned variant's tuned rates, per network, with each tuning seed's score
+and own choice (``reports/tuning.py``). ``drift``
 prints which configurations' numbers moved beyond float noise against a baseline evidence file
 (``reports/drift.py``) and a summary line; its exit status is 1 when anything drifted, 0 when
 nothing did. A file that cannot be read as evidence (or, for ``drift``, two files of different
@@ -26,6 +29,7 @@ from pathlib import Path
 from reports.build import EvidenceError, build_report, load_evidence, verdict_table
 from reports.drift import drift_table
 from reports.matrix import matrix_markdown
+from reports.tuning import tuning_markdown
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,6 +50,8 @@ def parser() -> argparse.ArgumentParser:
                        help="the claim family to tabulate: the article's claims (default) or the papers' ICS claims")
     matrix = commands.add_parser("matrix", help="print the claim x variant matrix (Markdown) of a --variant run")
     matrix.add_argument("evidence", type=Path, help="evidence.json of pytest claims/ --variant all (or a list)")
+    tuning = commands.add_parser("tuning", help="print the lr-tuned variant's tuned rates and their spread (Markdown)")
+    tuning.add_argument("evidence", type=Path, help="evidence.json of a session with --variant lr-tuned")
     drift = commands.add_parser("drift", help="which configurations moved beyond noise against a baseline (Markdown)")
     drift.add_argument("evidence", type=Path, help="evidence.json of the environment under test")
     drift.add_argument("baseline", type=Path, help="evidence.json of the baseline (pinned) environment")
@@ -74,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "matrix":
             print(matrix_markdown(load_evidence(args.evidence)[0]), end="")
             return 0
+        if args.command == "tuning":
+            print(tuning_markdown(load_evidence(args.evidence)[0]), end="")
+            return 0
         if args.command == "drift":
             table = drift_table(load_evidence(args.evidence)[0], load_evidence(args.baseline)[0])
             print(table.markdown())
@@ -82,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         evidence, benchmarks = load_evidence(args.evidence)
         previous, previous_benchmarks = load_evidence(args.compare) if args.compare else (None, None)
         environments = load_environments(args.environments) if args.environments else None
-    except (EvidenceError, ValueError) as error:  # ValueError: no variants section to tabulate; drift: different scales
+    except (EvidenceError, ValueError) as error:  # ValueError: no variants section or tuning record; drift: different scales
         print(f"python -m reports: error: {error}", file=sys.stderr)
         return 2
     out_dir = args.out if args.out is not None else args.evidence.parent
