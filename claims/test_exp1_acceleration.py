@@ -59,7 +59,7 @@ A2 = Claim(
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part mean train loss (log ratio): difference -0.8307 (95% CI [-0.8523, -0.8091])', part='mean train loss (log ratio)', effect=-0.830716, band=band_around(-0.852337, -0.809095)),
         'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by mean test accuracy: difference +0.001858 (95% CI [-0.0001756, +0.003892])', part='mean test accuracy', effect=0.00185833, band=band_around(-0.000175593, 0.00389226)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part mean train loss (log ratio): difference -0.5049 (95% CI [-0.5202, -0.4896])', part='mean train loss (log ratio)', effect=-0.504888, band=band_around(-0.520173, -0.489603)),
-        'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -0.7092 (95% CI [-0.7515, -0.667])', part='mean train loss (log ratio)', effect=-0.709219, band=band_around(-0.751454, -0.666983)),
+        'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -0.7071 (95% CI [-0.7615, -0.6527])', part='mean train loss (log ratio)', effect=-0.707103, band=band_around(-0.761491, -0.652715)),
     },
 )
 A3 = Claim(
@@ -76,7 +76,7 @@ A3 = Claim(
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -2.757 (95% CI [-2.803, -2.712])', part='mean train loss (log ratio)', effect=-2.75748, band=band_around(-2.80291, -2.71205)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.413 (95% CI [-1.454, -1.373])', part='mean train loss (log ratio)', effect=-1.41331, band=band_around(-1.45354, -1.37308)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -2.631 (95% CI [-2.679, -2.583])', part='mean train loss (log ratio)', effect=-2.63062, band=band_around(-2.67874, -2.5825)),
-        'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -2.631 (95% CI [-2.679, -2.583])', part='mean train loss (log ratio)', effect=-2.63062, band=band_around(-2.67874, -2.5825)),
+        'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -2.63 (95% CI [-2.679, -2.582])', part='mean train loss (log ratio)', effect=-2.63029, band=band_around(-2.67891, -2.58166)),
     },
 )
 

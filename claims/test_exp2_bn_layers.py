@@ -74,7 +74,7 @@ B2 = Claim(
     expected={
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.03935 (95% CI [+0.0239, +0.05481])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0393513, band=band_around(0.0238967, 0.0548058)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 12 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.01158 (95% CI [+0.008869, +0.01429])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0115802, band=band_around(0.00886881, 0.0142917)),
-        'ci': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.02917 (95% CI [+0.01174, +0.0466])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0291728, band=band_around(0.0117442, 0.0466014)),
+        'ci': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.02903 (95% CI [+0.01525, +0.04281])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0290304, band=band_around(0.0152478, 0.042813)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by bn1 vs bn3 / mean train loss (log ratio): difference +0.1769 (95% CI [+0.1656, +0.1883])', part='bn1 vs bn3 / mean train loss (log ratio)', effect=0.17692, band=band_around(0.16557, 0.188269)),
     },
 )

@@ -46,7 +46,7 @@ C1 = Claim(
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.659 (95% CI [-1.717, -1.601])', part='mean train loss (log ratio)', effect=-1.65887, band=band_around(-1.71705, -1.6007)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 12 seeds: refuted, decided by mean test accuracy: difference -0.03766 (95% CI [-0.05272, -0.02259])', part='mean test accuracy', effect=-0.0376569, band=band_around(-0.0527249, -0.022589)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part mean train loss (log ratio): difference -1.639 (95% CI [-1.683, -1.595])', part='mean train loss (log ratio)', effect=-1.63927, band=band_around(-1.68337, -1.59517)),
-        'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.532 (95% CI [-1.563, -1.501])', part='mean train loss (log ratio)', effect=-1.53231, band=band_around(-1.56334, -1.50129)),
+        'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.53 (95% CI [-1.574, -1.486])', part='mean train loss (log ratio)', effect=-1.53014, band=band_around(-1.57439, -1.48589)),
     },
 )
 C2 = Claim(
@@ -64,7 +64,7 @@ C2 = Claim(
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by mean train loss (log ratio): difference -0.3314 (95% CI [-0.3774, -0.2854])', part='mean train loss (log ratio)', effect=-0.331391, band=band_around(-0.377381, -0.285401)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by mean test accuracy: difference +0.0696 (95% CI [+0.06558, +0.07362])', part='mean test accuracy', effect=0.0696, band=band_around(0.065575, 0.0736249)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by mean train loss (log ratio): difference -1.921 (95% CI [-2.147, -1.694])', part='mean train loss (log ratio)', effect=-1.92051, band=band_around(-2.14704, -1.69398)),
-        'ci': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by mean test accuracy: difference +0.07041 (95% CI [+0.06341, +0.0774])', part='mean test accuracy', effect=0.0704056, band=band_around(0.0634082, 0.077403)),
+        'ci': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by mean test accuracy: difference +0.07142 (95% CI [+0.06632, +0.07653])', part='mean test accuracy', effect=0.0714222, band=band_around(0.0663164, 0.076528)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by mean test accuracy: difference +0.05457 (95% CI [+0.05315, +0.05599])', part='mean test accuracy', effect=0.05457, band=band_around(0.0531522, 0.0559878)),
     },
 )

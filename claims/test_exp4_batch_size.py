@@ -221,7 +221,7 @@ D3S = read_as_smallest(D3, test="TOST equivalence (paired) of BN against no BN a
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4 final test accuracy: difference +0.004 (95% CI [+0.001353, +0.006647])', part='batch 4 final test accuracy', effect=0.004, band=band_around(0.00135259, 0.0066474)),
         'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.005775 (95% CI [+0.000748, +0.0108])', part='batch 4 final test accuracy', effect=0.005775, band=band_around(0.000748013, 0.010802)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4 final test accuracy: difference +0.0001 (95% CI [-0.003046, +0.003246])', part='batch 4 final test accuracy', effect=9.99967e-05, band=band_around(-0.00304622, 0.00324621)),
-        'ci': Expectation('supported', 'measured 2026-11-30, 9 seeds: supported, headline part batch 4 final test accuracy: difference +0.0058 (95% CI [+0.004035, +0.007565])', part='batch 4 final test accuracy', effect=0.0058, band=band_around(0.0040354, 0.00756461)),
+        'ci': Expectation('supported', 'measured 2026-11-30, 9 seeds: supported, headline part batch 4 final test accuracy: difference +0.0054 (95% CI [+0.003495, +0.007305])', part='batch 4 final test accuracy', effect=0.00540001, band=band_around(0.00349532, 0.00730469)),
 })
 D4S = read_as_smallest(D4, test="paired one-sided t-test, no BN above BN, at batch 4",
                        evaluate=_degrades(SMALLEST), expected={
@@ -229,7 +229,7 @@ D4S = read_as_smallest(D4, test="paired one-sided t-test, no BN above BN, at bat
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 9 seeds: refuted, decided by batch 4 final test accuracy: difference +0.004944 (95% CI [+0.003004, +0.006885])', part='batch 4 final test accuracy', effect=0.00494444, band=band_around(0.00300361, 0.00688526)),
         'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.005775 (95% CI [+0.000748, +0.0108])', part='batch 4 final test accuracy', effect=0.005775, band=band_around(0.000748013, 0.010802)),
         'ci/bn-before-activation': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference -0.0003917 (95% CI [-0.002256, +0.001473])', part='batch 4 final test accuracy', effect=-0.000391667, band=band_around(-0.0022564, 0.00147307)),
-        'ci': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 4 final test accuracy: difference +0.006633 (95% CI [+0.004221, +0.009045])', part='batch 4 final test accuracy', effect=0.00663334, band=band_around(0.00422129, 0.00904539)),
+        'ci': Expectation('refuted', 'measured 2026-11-30, 9 seeds: refuted, decided by batch 4 final test accuracy: difference +0.0054 (95% CI [+0.003495, +0.007305])', part='batch 4 final test accuracy', effect=0.00540001, band=band_around(0.00349532, 0.00730469)),
 })
 D5 = Claim(
     id="D5", experiment="4: batch size (reasoning)", kind="arithmetic",
@@ -306,7 +306,7 @@ D7U = Claim(
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.0366 (95% CI [+0.02746, +0.04575])', part='test loss (log ratio)', effect=0.0366047, band=band_around(0.0274581, 0.0457513)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03141 (95% CI [+0.02413, +0.0387])', part='test loss (log ratio)', effect=0.031412, band=band_around(0.0241255, 0.0386986)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03638 (95% CI [+0.02656, +0.0462])', part='test loss (log ratio)', effect=0.0363802, band=band_around(0.0265638, 0.0461965)),
-        'ci': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03386 (95% CI [+0.02541, +0.04231])', part='test loss (log ratio)', effect=0.0338576, band=band_around(0.0254085, 0.0423066)),
+        'ci': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03386 (95% CI [+0.02541, +0.04231])', part='test loss (log ratio)', effect=0.0338575, band=band_around(0.0254085, 0.0423065)),
         'article': Expectation('refuted', 'measured 2026-11-27, 5 seeds: refuted, decided by test loss (log ratio): difference +0.03151 (95% CI [+0.02368, +0.03935])', part='test loss (log ratio)', effect=0.0315135, band=band_around(0.0236787, 0.0393483)),
     },
 )

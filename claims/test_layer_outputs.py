@@ -138,6 +138,7 @@ L1 = Claim(
     validity="an untrained net's sigmoids all sit near 0.5: saturation compares only between nets that learnt",
     evaluate=_l1,
     expected={  # pinned by python -m reports.expectations --write, one entry per line
+        'ci': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by saturation at matched progress: difference +0.007215 (95% CI [+0.00339, +0.01104])', part='saturation at matched progress', effect=0.00721512, band=band_around(0.00338975, 0.0110405)),
     },
 )
 
