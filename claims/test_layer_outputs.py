@@ -138,6 +138,7 @@ L1 = Claim(
     validity="an untrained net's sigmoids all sit near 0.5: saturation compares only between nets that learnt",
     evaluate=_l1,
     expected={  # pinned by python -m reports.expectations --write, one entry per line
+        'article': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by saturation at matched progress: difference +0.04253 (95% CI [+0.03773, +0.04734])', part='saturation at matched progress', effect=0.042531, band=band_around(0.0377263, 0.0473358)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by saturation at matched progress: difference +0.00869 (95% CI [+0.001986, +0.01539])', part='saturation at matched progress', effect=0.00868978, band=band_around(0.00198619, 0.0153934)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part saturation at matched progress: difference -0.0445 (95% CI [-0.06353, -0.02547])', part='saturation at matched progress', effect=-0.0445039, band=band_around(-0.063534, -0.0254738)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part saturation at matched progress: difference -0.002629 (95% CI [-0.003682, -0.001576])', part='saturation at matched progress', effect=-0.00262912, band=band_around(-0.00368204, -0.00157621)),
