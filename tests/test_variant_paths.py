@@ -22,7 +22,7 @@ import pytest
 
 from fixtures.claims.claim import Claim
 from fixtures.training.data import dataset_sha256
-from fixtures.training.models import ModelConfig
+from fixtures.training.models import ModelConfig, as_trained
 from fixtures.training.variants import VARIANTS
 from tests.test_data import offline_path
 from tests.test_reliability import ROOT, child_env, pytest_args
@@ -91,10 +91,11 @@ def test_each_variant_trains_what_it_changes(smoke_session):
     for name, position in (("bn-before-activation", "before"), ("article", "after")):
         with_bn = [r["config"] for r in runs[name] if r["config"]["bn_layers"]]
         assert with_bn and all(c.get("bn_position", "after") == position for c in with_bn), name
-    # lr-tuned: a rate per configuration it trains, and its runs train at that rate.
+    # lr-tuned: a rate per network it trains, and its runs train at that rate (L1's checkpointed
+    # runs at their network's).
     rates = variants["lr-tuned"]["settings"]["scale"]["variant"]["rates"]
     for run in runs["lr-tuned"]:
-        config = ModelConfig(**{k: v for k, v in run["config"].items() if k != "learning_rate"})
+        config = as_trained(ModelConfig(**{k: v for k, v in run["config"].items() if k != "learning_rate"}))
         assert ModelConfig(**run["config"]).rate == rates[config.label], config.label
     # resampled-data: its runs' budget says so; the article's do not.
     assert all(r["budget"].get("resample") for r in runs["resampled-data"])
