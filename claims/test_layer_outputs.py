@@ -40,17 +40,22 @@ WITH_BN_READ, WITHOUT_READ = (ModelConfig("sigmoid", k, checkpoints=CHECKPOINTS)
 MATCH_RATIO = margins.SIMILAR_LOSS_RATIO  # matched: test losses within 10%, "similar" losses
 
 
+def downstream(by_layer) -> float:
+    """The saturated share of hidden layers 2-4 (after the BN), from one reading of every layer."""
+    return float(np.mean(by_layer[1:]))
+
+
 def downstream_saturation(run, epoch: int) -> float:
-    """Saturated share of hidden layers 2-4 (after the BN) after ``epoch`` (1-based)."""
-    return float(np.mean(run.extras["saturation_by_epoch"][epoch - 1][1:]))
+    """``downstream`` after ``epoch`` (1-based)."""
+    return downstream(run.extras["saturation_by_epoch"][epoch - 1])
 
 
 def checkpoint_curve(run, name: str) -> np.ndarray:
     """A checkpointed run's ``name`` (step, test_loss, test_accuracy) at each checkpoint, or the
-    downstream saturation for ``"saturation"``; shape (checkpoints,)."""
+    ``downstream`` saturation for ``"saturation"``; shape (checkpoints,)."""
     marks = run.extras["checkpoints"]
     if name == "saturation":
-        return np.array([np.mean(layers[1:]) for layers in marks["saturation"]])
+        return np.array([downstream(layers) for layers in marks["saturation"]])
     return np.asarray(marks[name], dtype=float)
 
 
@@ -66,14 +71,9 @@ def matched_checkpoints(run_a, run_b) -> tuple[int, int, float]:
     return i_a, i_b, float(math.exp(abs(loss_a[i_a] - loss_b[i_b])))
 
 
-def _steps(runs, points) -> list[int]:
-    """Each seed's optimizer steps at its checkpoint in ``points``."""
-    return [int(checkpoint_curve(run, "step")[i]) for run, i in zip(runs, points)]
-
-
-def _at(runs, name: str, points) -> float:
-    """The seeds' mean of ``name`` at each one's checkpoint in ``points``."""
-    return float(np.mean([checkpoint_curve(run, name)[i] for run, i in zip(runs, points)]))
+def _at(runs, name: str, points) -> np.ndarray:
+    """Each seed's ``checkpoint_curve`` ``name`` at its checkpoint in ``points``."""
+    return np.array([checkpoint_curve(run, name)[i] for run, i in zip(runs, points)])
 
 
 def _saturation_test(with_bn, without, alpha):
@@ -95,16 +95,17 @@ def _l1(runs):
     with_bn, without = runs.seeds(WITH_BN_READ), runs.seeds(WITHOUT_READ)
     matched = [matched_checkpoints(a, b) for a, b in zip(with_bn, without)]
     points_a, points_b = [m[0] for m in matched], [m[1] for m in matched]
-    result = _saturation_test([checkpoint_curve(r, "saturation")[i] for r, i in zip(with_bn, points_a)],
-                              [checkpoint_curve(r, "saturation")[i] for r, i in zip(without, points_b)], L1.alpha)
+    result = _saturation_test(list(_at(with_bn, "saturation", points_a)), list(_at(without, "saturation", points_b)),
+                              L1.alpha)
     loose = [f"seed {run.seed}: {ratio:.2f}" for run, (_, _, ratio) in zip(with_bn, matched) if ratio > MATCH_RATIO]
     unmatched = (f"no checkpoints with test losses within a factor {MATCH_RATIO:g} ({', '.join(loose)}): "
                  "progress cannot be matched") if loose else None
     notes = (
-        f"matched at steps BN {_steps(with_bn, points_a)}, no BN {_steps(without, points_b)} (test-loss ratio up to "
-        f"{max(m[2] for m in matched):.3f}); test loss there BN {_at(with_bn, 'test_loss', points_a):.3f}, "
-        f"no BN {_at(without, 'test_loss', points_b):.3f}; test accuracy there BN "
-        f"{_at(with_bn, 'test_accuracy', points_a):.3f}, no BN {_at(without, 'test_accuracy', points_b):.3f}",
+        f"matched at steps BN {_at(with_bn, 'step', points_a).astype(int).tolist()}, no BN "
+        f"{_at(without, 'step', points_b).astype(int).tolist()} (test-loss ratio up to {max(m[2] for m in matched):.3f}); "
+        f"test loss there BN {_at(with_bn, 'test_loss', points_a).mean():.3f}, "
+        f"no BN {_at(without, 'test_loss', points_b).mean():.3f}; test accuracy there BN "
+        f"{_at(with_bn, 'test_accuracy', points_a).mean():.3f}, no BN {_at(without, 'test_accuracy', points_b).mean():.3f}",
         _at_initialisation(runs),
     )
     return all_of(("saturation at matched progress", result), alpha=L1.alpha, notes=notes, untestable=unmatched)

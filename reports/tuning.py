@@ -40,7 +40,8 @@ def tuning_markdown(evidence: dict) -> str:
     header = (["network", "updates", "chosen", f"{CHOSEN_BY.name} there, per seed", "each seed alone"]
               + [f"by {c.name}" for c in others] + ["grid"])
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    for label, record in sorted(tuning_records(evidence).items()):
+    records = tuning_records(evidence)
+    for label, record in sorted(records.items()):
         at = record["rates"].index(record["rate"])
         scores = [row[at] for row in record["criteria"][CHOSEN_BY.name]["by_seed"]]
         grid = ("extended to " + ", ".join(f"{r:g}" for r in record["extended"])) if record["extended"] else "inside"
@@ -50,5 +51,5 @@ def tuning_markdown(evidence: dict) -> str:
         cells += [f"{record['criteria'][c.name]['best']:g}" for c in others]
         cells.append(grid + ("; at the limit" if record["at_limit"] else ""))
         lines.append("| " + " | ".join(cells) + " |")
-    seeds = ", ".join(str(s) for s in next(iter(tuning_records(evidence).values()))["seeds"])
+    seeds = ", ".join(str(s) for s in next(iter(records.values()))["seeds"])
     return "\n".join(lines) + f"\n\nTuning seeds {seeds}; rates chosen by {CHOSEN_BY.name}, the mean over the seeds.\n"
