@@ -1,6 +1,6 @@
 """The JAX trainers against each other, epoch for epoch: plain ``model.fit``, the ``scan`` trainer
-(one compiled ``lax.scan`` per epoch) and the scan trainer vmapped over 4 seeds (seconds per
-seed). pytest-benchmark times ``scan``; the same test times ``fit`` and the vmapped seeds over
+(one compiled ``lax.scan`` per epoch) and the ``vscan`` trainer, that epoch vmapped over a block of
+3 seeds as the session schedules it (seconds per seed). pytest-benchmark times ``scan``; the same test times ``fit`` and the vmapped seeds over
 as many rounds, so the ratios come from one process on one machine (compare ratios, not seconds).
 
 Runs on Keras's JAX backend only: ``pytest benchmarks/test_jax_trainers.py --backend jax -s``
@@ -23,10 +23,10 @@ if active_backend() != "jax":
 
 from fixtures.training import trainer as training  # noqa: E402
 from fixtures.training.models import ModelConfig  # noqa: E402
-from fixtures.training.trainer import batch_orders, initial_weights, scaled_data  # noqa: E402
+from fixtures.training.trainer import batch_orders, scaled_data  # noqa: E402
 
 ROUNDS = 3
-VMAP_SEEDS = 4
+VMAP_SEEDS = training.SEED_BLOCK  # a vscan job's seeds
 ROWS: list[dict] = []
 
 
@@ -44,8 +44,6 @@ def epoch_seconds(run_epoch, order, rounds: int) -> list[float]:
 @pytest.mark.parametrize("batch_size, train_size", [(128, 10_000), (4, 10_000), (128, 60_000)],
                          ids=["bs128-10k", "bs4-10k", "bs128-60k"])
 def test_jax_trainers(benchmark, mnist_env, batch_size, train_size, bn):
-    from fixtures.training.jax_loop import train_seeds
-
     config = ModelConfig("sigmoid", bn, "sgd", batch_size)
     data = scaled_data(train_size, 1_000)
     order = batch_orders(0, train_size, 1)[0]
@@ -59,11 +57,10 @@ def test_jax_trainers(benchmark, mnist_env, batch_size, train_size, bn):
     _, fit_epoch, _ = training._starter("fit")(config, 0, data)
     fit = statistics.median(epoch_seconds(fit_epoch, order, ROUNDS))
 
-    seeds = range(VMAP_SEEDS)
-    weights = [initial_weights(config, seed) for seed in seeds]
-    orders = [batch_orders(seed, train_size, 1) for seed in seeds]
-    vmapped = statistics.median(epoch_seconds(
-        lambda _: train_seeds(config, weights, orders, data, evaluate=False), None, ROUNDS)) / VMAP_SEEDS
+    seeds = tuple(range(VMAP_SEEDS))
+    group = training._start_group("vscan", config, seeds, data)
+    orders = [batch_orders(seed, train_size, 1)[0] for seed in seeds]
+    vmapped = statistics.median(epoch_seconds(group.run_epoch, orders, ROUNDS)) / VMAP_SEEDS
 
     row = {"batch_size": batch_size, "train_size": train_size, "bn": bn, "fit": fit, "scan": scan,
            "vmap_per_seed": vmapped, "scan_speedup": fit / scan, "vmap_speedup": fit / vmapped}

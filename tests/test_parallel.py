@@ -172,3 +172,22 @@ def test_short_runs_go_to_a_worker_by_compiled_loop_and_long_ones_by_run():
     assert jobs([(one_epoch, 0), (one_epoch, 1)], resolve_scale("smoke")) == [((one_epoch, 0), (one_epoch, 1))]
     rate = replace(fast, learning_rate=0.1)  # another rate, the same loop: the job it joins is fast's
     assert jobs([(fast, 1), (slow, 0), (rate, 1)], resolve_scale("smoke")) == [((fast, 1), (rate, 1)), ((slow, 0),)]
+
+
+def test_vscan_trains_a_seed_in_its_fixed_block():
+    """Under vscan a seed always trains beside the same seeds (its numbers depend on them in the
+    last digit), so a long run's job is its whole block, and a block is one job; other trainers,
+    and vscan on resampled data (each seed its own data), train a seed alone."""
+    from fixtures.execution.parallel import jobs
+    from fixtures.training.scales import resolve_scale
+    from fixtures.training.trainer import trained_with
+
+    ci = resolve_scale("ci")
+    assert [trained_with(seed, "vscan", ci) for seed in (0, 2, 4, 1001)] == [(0, 1, 2), (0, 1, 2), (3, 4, 5),
+                                                                              (999, 1000, 1001)]
+    assert trained_with(4, "xla", ci) == trained_with(4, "scan", ci) == (4,)
+    assert trained_with(4, "vscan", resolve_scale("ci", resample=True)) == (4,)
+    slow = ModelConfig(batch_size=4)
+    todo = [(slow, 0), (slow, 1), (slow, 2), (slow, 3)]
+    assert jobs(todo, ci, "vscan") == [((slow, 0), (slow, 1), (slow, 2)), ((slow, 3),)]
+    assert jobs(todo, ci, "scan") == [((slow, 0),), ((slow, 1),), ((slow, 2),), ((slow, 3),)]

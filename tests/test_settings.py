@@ -148,3 +148,12 @@ def test_options_are_read_before_keras_or_tensorflow_loads():
                             "print('LOADED', sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))"],
                            capture_output=True, text=True, timeout=600, cwd=Path(__file__).parents[1])
     assert "unknown scale 'huge'" in usage.stderr and "LOADED []" in usage.stdout
+
+
+def test_jax_trains_seeds_together_by_default_only_where_it_finds_a_gpu(monkeypatch):
+    from fixtures.training import backend
+
+    monkeypatch.setattr(backend, "_jax_accelerated", lambda: True)
+    assert (backend.default_trainer("jax"), backend.default_trainer("tensorflow")) == ("vscan", "xla")
+    monkeypatch.setattr(backend, "_jax_accelerated", lambda: False)
+    assert backend.default_trainer("jax") == "scan"
