@@ -39,6 +39,7 @@ A1 = Claim(
     evaluate=_faster(SIGMOID_BN, SIGMOID, loss_ratio=margins.MUCH_LOSS_RATIO,
                      accuracy_margin=margins.MUCH_ACCURACY),
     expected={
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-12-01, 12 seeds: inconclusive, decided by mean test accuracy: difference +0.01967 (95% CI [+0.01742, +0.02191])', part='mean test accuracy', effect=0.0196667, band=band_around(0.0174219, 0.0219115)),
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.211 (95% CI [-1.232, -1.19])', part='mean train loss (log ratio)', effect=-1.21062, band=band_around(-1.23151, -1.18973)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -0.7774 (95% CI [-0.8118, -0.743])', part='mean train loss (log ratio)', effect=-0.77737, band=band_around(-0.811761, -0.742978)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -0.5423 (95% CI [-0.5777, -0.507])', part='mean train loss (log ratio)', effect=-0.542344, band=band_around(-0.577729, -0.506959)),
@@ -56,6 +57,7 @@ A2 = Claim(
     needs=(RELU_BN, RELU), must_learn=(RELU_BN, RELU), validity=BOTH_LEARN,
     evaluate=_faster(RELU_BN, RELU),
     expected={
+        'ci/lr-tuned': Expectation('supported', 'measured 2026-12-01, 6 seeds: supported, headline part mean train loss (log ratio): difference -0.2942 (95% CI [-0.3152, -0.2733])', part='mean train loss (log ratio)', effect=-0.294232, band=band_around(-0.315186, -0.273278)),
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part mean train loss (log ratio): difference -0.8307 (95% CI [-0.8523, -0.8091])', part='mean train loss (log ratio)', effect=-0.830716, band=band_around(-0.852337, -0.809095)),
         'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by mean test accuracy: difference +0.001858 (95% CI [-0.0001756, +0.003892])', part='mean test accuracy', effect=0.00185833, band=band_around(-0.000175593, 0.00389226)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part mean train loss (log ratio): difference -0.5049 (95% CI [-0.5202, -0.4896])', part='mean train loss (log ratio)', effect=-0.504888, band=band_around(-0.520173, -0.489603)),
@@ -73,6 +75,7 @@ A3 = Claim(
     needs=(RELU, SIGMOID), must_learn=(RELU, SIGMOID), validity=BOTH_LEARN,
     evaluate=_faster(RELU, SIGMOID),
     expected={
+        'ci/lr-tuned': Expectation('supported', 'measured 2026-12-01, 6 seeds: supported, headline part mean train loss (log ratio): difference -1.314 (95% CI [-1.368, -1.26])', part='mean train loss (log ratio)', effect=-1.31426, band=band_around(-1.36832, -1.26021)),
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -2.757 (95% CI [-2.803, -2.712])', part='mean train loss (log ratio)', effect=-2.75748, band=band_around(-2.80291, -2.71205)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.413 (95% CI [-1.454, -1.373])', part='mean train loss (log ratio)', effect=-1.41331, band=band_around(-1.45354, -1.37308)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -2.631 (95% CI [-2.679, -2.583])', part='mean train loss (log ratio)', effect=-2.63062, band=band_around(-2.67874, -2.5825)),

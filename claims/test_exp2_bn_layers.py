@@ -51,6 +51,7 @@ B1 = Claim(
     margin="none: a monotone trend in rank order is what 'improves as layers grow' asserts",
     needs=SIGMOID, must_learn=SIGMOID, validity=EVERY_LEVEL_LEARNS, evaluate=_b1,
     expected={
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-12-01, 12 seeds: inconclusive, decided by final test accuracy rises: difference -0.001042 (95% CI [-0.003234, +0.00115])', part='final test accuracy rises', effect=-0.00104167, band=band_around(-0.00323355, 0.00115021)),
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss falls (log ratio): difference -1.67 (95% CI [-1.701, -1.639])', part='mean train loss falls (log ratio)', effect=-1.67012, band=band_around(-1.70142, -1.63881)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss falls (log ratio): difference -0.7495 (95% CI [-0.7727, -0.7263])', part='mean train loss falls (log ratio)', effect=-0.749502, band=band_around(-0.77274, -0.726265)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss falls (log ratio): difference -1.463 (95% CI [-1.505, -1.42])', part='mean train loss falls (log ratio)', effect=-1.46276, band=band_around(-1.50522, -1.42031)),
@@ -72,6 +73,7 @@ B2 = Claim(
             f"±{margins.SIMILAR_ACCURACY * 100:g} point: 'no significant difference' (fixtures/claims/margins.py)"),
     needs=RELU, must_learn=RELU, validity=EVERY_LEVEL_LEARNS, evaluate=_b2,
     expected={
+        'ci/lr-tuned': Expectation('supported', 'measured 2026-12-01, 9 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.0325 (95% CI [+0.02162, +0.04337])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0324969, band=band_around(0.0216247, 0.0433692)),
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.03935 (95% CI [+0.0239, +0.05481])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0393513, band=band_around(0.0238967, 0.0548058)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 12 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.01158 (95% CI [+0.008869, +0.01429])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0115802, band=band_around(0.00886881, 0.0142917)),
         'ci': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part bn1 vs bn2 / mean train loss (log ratio): difference +0.02903 (95% CI [+0.01525, +0.04281])', part='bn1 vs bn2 / mean train loss (log ratio)', effect=0.0290304, band=band_around(0.0152478, 0.042813)),

@@ -43,6 +43,7 @@ C1 = Claim(
     margin="0: the article claims faster, not much faster",
     needs=(ADAM_BN, SGD_BN), must_learn=(ADAM_BN, SGD_BN), validity=BOTH_LEARN, evaluate=_c1,
     expected={
+        'ci/lr-tuned': Expectation('supported', 'measured 2026-12-01, 6 seeds: supported, headline part mean train loss (log ratio): difference -0.1588 (95% CI [-0.1762, -0.1414])', part='mean train loss (log ratio)', effect=-0.158769, band=band_around(-0.176187, -0.141352)),
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.659 (95% CI [-1.717, -1.601])', part='mean train loss (log ratio)', effect=-1.65887, band=band_around(-1.71705, -1.6007)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 12 seeds: refuted, decided by mean test accuracy: difference -0.03766 (95% CI [-0.05272, -0.02259])', part='mean test accuracy', effect=-0.0376569, band=band_around(-0.0527249, -0.022589)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part mean train loss (log ratio): difference -1.639 (95% CI [-1.683, -1.595])', part='mean train loss (log ratio)', effect=-1.63927, band=band_around(-1.68337, -1.59517)),
@@ -61,6 +62,7 @@ C2 = Claim(
             f"within ±{margins.SIMILAR_ACCURACY * 100:g} point: 'similar' (fixtures/claims/margins.py)"),
     needs=(ADAM, SGD_BN), must_learn=(ADAM, SGD_BN), validity=BOTH_LEARN, evaluate=_c2,
     expected={
+        'ci/lr-tuned': Expectation('refuted', 'measured 2026-12-01, 12 seeds: refuted, decided by mean train loss (log ratio): difference +0.1353 (95% CI [+0.1192, +0.1514])', part='mean train loss (log ratio)', effect=0.13528, band=band_around(0.119198, 0.151361)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by mean train loss (log ratio): difference -0.3314 (95% CI [-0.3774, -0.2854])', part='mean train loss (log ratio)', effect=-0.331391, band=band_around(-0.377381, -0.285401)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by mean test accuracy: difference +0.0696 (95% CI [+0.06558, +0.07362])', part='mean test accuracy', effect=0.0696, band=band_around(0.065575, 0.0736249)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by mean train loss (log ratio): difference -1.921 (95% CI [-2.147, -1.694])', part='mean train loss (log ratio)', effect=-1.92051, band=band_around(-2.14704, -1.69398)),

@@ -159,6 +159,7 @@ D1 = Claim(
     needs=_arms((1,), SIZES), must_learn=_arms((1,), (4, 64)), validity=BEST_LEARN,
     evaluate=_best(1, (4, 64)),
     expected={
+        'ci/lr-tuned': Expectation('refuted', 'measured 2026-12-01, 3 seeds: refuted, decided by mean train loss (log ratio): difference +0.668 (95% CI [+0.6517, +0.6842])', part='mean train loss (log ratio)', effect=0.667988, band=band_around(0.651731, 0.684246)),
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -0.7875 (95% CI [-0.8176, -0.7574])', part='mean train loss (log ratio)', effect=-0.787515, band=band_around(-0.817592, -0.757439)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part mean train loss (log ratio): difference -0.5207 (95% CI [-0.5371, -0.5043])', part='mean train loss (log ratio)', effect=-0.520695, band=band_around(-0.537055, -0.504334)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -0.8245 (95% CI [-0.8392, -0.8097])', part='mean train loss (log ratio)', effect=-0.824473, band=band_around(-0.839205, -0.809741)),
@@ -173,6 +174,7 @@ D2 = Claim(
     needs=_arms((0,), SIZES), must_learn=_arms((0,), (4,)), validity=BEST_LEARN,
     evaluate=_best(0, (4,)),
     expected={
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-12-01, 12 seeds: inconclusive, decided by final test accuracy: difference -0.01131 (95% CI [-0.01679, -0.005824])', part='final test accuracy', effect=-0.0113083, band=band_around(-0.0167922, -0.00582441)),
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.232 (95% CI [-1.36, -1.104])', part='mean train loss (log ratio)', effect=-1.2318, band=band_around(-1.35978, -1.10383)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part mean train loss (log ratio): difference -0.7917 (95% CI [-0.8072, -0.7763])', part='mean train loss (log ratio)', effect=-0.791727, band=band_around(-0.807162, -0.776292)),
         'ci/bn-before-activation': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part mean train loss (log ratio): difference -1.205 (95% CI [-1.333, -1.078])', part='mean train loss (log ratio)', effect=-1.20546, band=band_around(-1.33286, -1.07806)),
@@ -190,6 +192,7 @@ D3 = Claim(
     validity="BN against no BN means something only where both nets learnt",
     evaluate=_barely_changes(SMALL),
     expected={
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-12-01, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.01155 (95% CI [+0.005331, +0.01777])', part='batch 4 final test accuracy', effect=0.01155, band=band_around(0.0053309, 0.0177691)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64 final test accuracy', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64 final test accuracy', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64 final test accuracy: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64 final test accuracy', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
@@ -208,6 +211,7 @@ D4 = Claim(
     validity="BN against no BN means something only where both nets learnt",
     evaluate=_degrades(SMALL),
     expected={
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-12-01, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.01155 (95% CI [+0.005331, +0.01777])', part='batch 4 final test accuracy', effect=0.01155, band=band_around(0.0053309, 0.0177691)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.09173 (95% CI [+0.08643, +0.09703])', part='batch 64 final test accuracy', effect=0.0917333, band=band_around(0.0864349, 0.0970317)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by batch 64 final test accuracy: difference +0.07758 (95% CI [+0.0735, +0.08166])', part='batch 64 final test accuracy', effect=0.0775833, band=band_around(0.0735019, 0.0816648)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by batch 64 final test accuracy: difference +0.05017 (95% CI [+0.04873, +0.0516])', part='batch 64 final test accuracy', effect=0.0501667, band=band_around(0.0487324, 0.0516009)),
@@ -217,6 +221,7 @@ D4 = Claim(
 )
 D3S = read_as_smallest(D3, test="TOST equivalence (paired) of BN against no BN at batch 4",
                        evaluate=_barely_changes(SMALLEST), expected={
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-12-01, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.01155 (95% CI [+0.005331, +0.01777])', part='batch 4 final test accuracy', effect=0.01155, band=band_around(0.0053309, 0.0177691)),
         'article': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4 final test accuracy: difference +0.0011 (95% CI [-0.002907, +0.005107])', part='batch 4 final test accuracy', effect=0.00109999, band=band_around(-0.00290717, 0.00510716)),
         'ci/resampled-data': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part batch 4 final test accuracy: difference +0.004 (95% CI [+0.001353, +0.006647])', part='batch 4 final test accuracy', effect=0.004, band=band_around(0.00135259, 0.0066474)),
         'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.005775 (95% CI [+0.000748, +0.0108])', part='batch 4 final test accuracy', effect=0.005775, band=band_around(0.000748013, 0.010802)),
@@ -225,6 +230,7 @@ D3S = read_as_smallest(D3, test="TOST equivalence (paired) of BN against no BN a
 })
 D4S = read_as_smallest(D4, test="paired one-sided t-test, no BN above BN, at batch 4",
                        evaluate=_degrades(SMALLEST), expected={
+        'ci/lr-tuned': Expectation('inconclusive', 'measured 2026-12-01, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.01155 (95% CI [+0.005331, +0.01777])', part='batch 4 final test accuracy', effect=0.01155, band=band_around(0.0053309, 0.0177691)),
         'article': Expectation('inconclusive', 'measured 2026-11-30, 10 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.00136 (95% CI [-0.001039, +0.003759])', part='batch 4 final test accuracy', effect=0.00135999, band=band_around(-0.00103886, 0.00375883)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 9 seeds: refuted, decided by batch 4 final test accuracy: difference +0.004944 (95% CI [+0.003004, +0.006885])', part='batch 4 final test accuracy', effect=0.00494444, band=band_around(0.00300361, 0.00688526)),
         'ci/fashion-mnist': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by batch 4 final test accuracy: difference +0.005775 (95% CI [+0.000748, +0.0108])', part='batch 4 final test accuracy', effect=0.005775, band=band_around(0.000748013, 0.010802)),
@@ -277,6 +283,7 @@ D7 = Claim(
               "nowhere; the literal 'ends worse after the same epochs' is what D1/D2 already test"),
     evaluate=_d7,
     expected={
+        'ci/lr-tuned': Expectation('untestable', "measured 2026-12-01, 6 seeds: untestable at this scale: not learnt (a seed's test accuracy below 0.5 where compared, chance 0.1): sigmoid-bn1-sgd-bs1024 0.858 (seed 5 of 6)", part='sigmoid-bn1-sgd-bs1024'),
         'ci/fashion-mnist': Expectation('untestable', "measured 2026-11-30, 3 seeds: untestable at this scale: not learnt (a seed's test accuracy below 0.5 where compared, chance 0.1): sigmoid-bn0-sgd-bs1024 0.100", part='sigmoid-bn0-sgd-bs1024'),
         'ci/resampled-data': Expectation('untestable', "measured 2026-11-30, 3 seeds: untestable at this scale: not learnt (a seed's test accuracy below 0.5 where compared, chance 0.1): sigmoid-bn0-sgd-bs1024 0.110", part='sigmoid-bn0-sgd-bs1024'),
         'ci/bn-before-activation': Expectation('untestable', "measured 2026-11-30, 3 seeds: untestable at this scale: not learnt (a seed's test accuracy below 0.5 where compared, chance 0.1): sigmoid-bn0-sgd-bs1024 0.113, sigmoid-bn1-sgd-bs1024 0.219", part='sigmoid-bn0-sgd-bs1024'),
@@ -303,6 +310,7 @@ D7U = Claim(
     validity="both BN nets must have learnt, every seed, where compared: batch 64 after its one epoch, batch 1024 after its 16th",
     evaluate=_d7_updates,
     expected={
+        'ci/lr-tuned': Expectation('refuted', 'measured 2026-12-01, 6 seeds: refuted, decided by test accuracy: difference -0.0272 (95% CI [-0.03518, -0.01922])', part='test accuracy', effect=-0.0272, band=band_around(-0.0351765, -0.0192235)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.0366 (95% CI [+0.02746, +0.04575])', part='test loss (log ratio)', effect=0.0366047, band=band_around(0.0274581, 0.0457513)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03141 (95% CI [+0.02413, +0.0387])', part='test loss (log ratio)', effect=0.031412, band=band_around(0.0241255, 0.0386986)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by test loss (log ratio): difference +0.03638 (95% CI [+0.02656, +0.0462])', part='test loss (log ratio)', effect=0.0363802, band=band_around(0.0265638, 0.0461965)),

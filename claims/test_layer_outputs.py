@@ -139,6 +139,7 @@ L1 = Claim(
     validity="an untrained net's sigmoids all sit near 0.5: saturation compares only between nets that learnt",
     evaluate=_l1,
     expected={  # pinned by python -m reports.expectations --write, one entry per line
+        'ci/lr-tuned': Expectation('refuted', 'measured 2026-12-01, 3 seeds: refuted, decided by saturation at matched progress: difference +0.2699 (95% CI [+0.25, +0.2899])', part='saturation at matched progress', effect=0.269939, band=band_around(0.250003, 0.289875)),
         'article': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by saturation at matched progress: difference +0.04253 (95% CI [+0.03773, +0.04734])', part='saturation at matched progress', effect=0.042531, band=band_around(0.0377263, 0.0473358)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by saturation at matched progress: difference +0.00869 (95% CI [+0.001986, +0.01539])', part='saturation at matched progress', effect=0.00868978, band=band_around(0.00198619, 0.0153934)),
         'ci/fashion-mnist': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part saturation at matched progress: difference -0.0445 (95% CI [-0.06353, -0.02547])', part='saturation at matched progress', effect=-0.0445039, band=band_around(-0.063534, -0.0254738)),
@@ -160,6 +161,7 @@ L1E = Claim(
     validity=L1.validity,
     evaluate=_l1_end,
     expected={
+        'ci/lr-tuned': Expectation('refuted', 'measured 2026-12-01, 3 seeds: refuted, decided by effect: difference +0.2848 (95% CI [+0.2692, +0.3004])', part='', effect=0.284797, band=band_around(0.269213, 0.300381)),
         'ci/fashion-mnist': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by effect: difference +0.02228 (95% CI [+0.01638, +0.02817])', part='', effect=0.022278, band=band_around(0.0163829, 0.0281731)),
         'ci/resampled-data': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by effect: difference +0.1059 (95% CI [+0.09181, +0.12])', part='', effect=0.105905, band=band_around(0.0918117, 0.119998)),
         'ci/bn-before-activation': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by effect: difference +0.008985 (95% CI [+0.006575, +0.01139])', part='', effect=0.00898481, band=band_around(0.00657527, 0.0113943)),
