@@ -1,6 +1,6 @@
 """``python -m reports build EVIDENCE.json [--out DIR] [--compare PREVIOUS.json] [--environments ENVIRONMENTS.json]``,
 ``python -m reports table EVIDENCE.json [EVIDENCE2.json ...]``,
-``python -m reports matrix EVIDENCE.json``,
+``python -m reports matrix EVIDENCE.json [EVIDENCE2.json ...]``,
 ``python -m reports tuning EVIDENCE.json``,
 ``python -m reports drift EVIDENCE.json BASELINE.json``.
 
@@ -10,7 +10,9 @@ training anything; ``--environments`` adds the claims across environments
 (``reports.environments``) as a section, for the baseline environment's evidence. ``table``
 prints the README's verdict table (Markdown): one row per claim, one column per evidence file.
 ``matrix`` prints the claim x variant matrix (Markdown) of a ``--variant`` run with several
-variants, after the error rate across its variants and what its intervals' levels are.
+variants, or of several runs' evidence files, a variant or more each (their columns in the order
+given, each session's date and commit listed), after the error rate across its variants and what
+its intervals' levels are.
 ``tuning`` prints the lr-tuned variant's tuned rates, per network, with each tuning seed's score
 and own choice (``reports/tuning.py``). ``drift``
 prints which configurations' numbers moved beyond float noise against a baseline evidence file
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from reports.build import EvidenceError, build_report, load_evidence, verdict_table
 from reports.drift import drift_table
-from reports.matrix import matrix_markdown
+from reports.matrix import combined, matrix_markdown
 from reports.tuning import tuning_markdown
 
 
@@ -49,7 +51,8 @@ def parser() -> argparse.ArgumentParser:
     table.add_argument("--family", default="article", choices=("article", "ics"),
                        help="the claim family to tabulate: the article's claims (default) or the papers' ICS claims")
     matrix = commands.add_parser("matrix", help="print the claim x variant matrix (Markdown) of a --variant run")
-    matrix.add_argument("evidence", type=Path, help="evidence.json of pytest claims/ --variant all (or a list)")
+    matrix.add_argument("evidence", type=Path, nargs="+",
+                        help="evidence.json of pytest claims/ --variant all, or of several sessions (a variant or more each)")
     tuning = commands.add_parser("tuning", help="print the lr-tuned variant's tuned rates and their spread (Markdown)")
     tuning.add_argument("evidence", type=Path, help="evidence.json of a session with --variant lr-tuned")
     drift = commands.add_parser("drift", help="which configurations moved beyond noise against a baseline (Markdown)")
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             print(verdict_table([load_evidence(path)[0] for path in args.evidence], args.family), end="")
             return 0
         if args.command == "matrix":
-            print(matrix_markdown(load_evidence(args.evidence)[0]), end="")
+            print(matrix_markdown(combined([load_evidence(path)[0] for path in args.evidence])), end="")
             return 0
         if args.command == "tuning":
             print(tuning_markdown(load_evidence(args.evidence)[0]), end="")

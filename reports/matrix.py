@@ -1,6 +1,7 @@
 """The claim x variant matrix: how far each verdict reaches beyond the article's own setup.
 
-Built from an evidence file with a ``variants`` section (``pytest claims/ --variant all``): per
+Built from an evidence file with a ``variants`` section (``pytest claims/ --variant all``), or
+from several sessions' files, one or more variants each (``combined``): per
 cell the verdict, its direction (``reports/directions.py``) and the deciding part's effect with
 its interval at the level the verdict used (a 95% CI, labelled so, in older evidence); per claim
 a one-line summary of how many variants give the article's verdict, and apart from each other
@@ -88,6 +89,53 @@ def error_rate(evidence: dict) -> str:
             f"(Bonferroni), so a row that flips in one variant is weaker evidence than one cell suggests.")
 
 
+def variants_of(evidence: dict) -> dict[str, dict]:
+    """An evidence file's variants by name: its ``variants`` map, or a one-variant session's own
+    parts under the name its scale records (``article`` when none)."""
+    if evidence.get("variants"):
+        return evidence["variants"]
+    name = evidence["settings"]["scale"].get("variant", {}).get("name", HEADLINE)
+    return {name: {key: evidence[key] for key in ("settings", "outcomes", "runs", "family_runs") if key in evidence}}
+
+
+def _numbers_depend_on(evidence: dict) -> tuple:
+    """What must agree between sessions whose columns share a matrix, since it changes the numbers
+    (the variant aside): the scale, the trainer and the library versions."""
+    return (evidence["settings"]["scale"]["name"], evidence["settings"].get("trainer"),
+            tuple(sorted(evidence["environment"].get("versions", {}).items())))
+
+
+def combined(evidences: list[dict]) -> dict:
+    """One evidence whose ``variants`` are those of ``evidences`` in their order, so a matrix can be
+    built from sessions run one variant at a time (each variant is its own Holm family, so a
+    session per variant decides exactly what one session of all would). Raises ValueError for a
+    variant given twice or sessions of another scale, trainer or library versions. Each column
+    keeps its session's date and commit (``sessions``), which the matrix lists."""
+    if len(evidences) == 1:
+        return evidences[0]
+    first, variants, sessions = evidences[0], {}, {}
+    for evidence in evidences:
+        if _numbers_depend_on(evidence) != _numbers_depend_on(first):
+            raise ValueError("these evidence files differ in scale, trainer or library versions: "
+                             f"{_numbers_depend_on(first)} against {_numbers_depend_on(evidence)}")
+        for name, part in variants_of(evidence).items():
+            if name in variants:
+                raise ValueError(f"variant {name!r} is in more than one evidence file")
+            variants[name] = part
+            sessions[name] = {key: evidence["environment"].get(key) for key in ("date", "git_commit")}
+    return {**first, "variants": variants, "sessions": sessions}
+
+
+def sessions_line(evidence: dict) -> str:
+    """Where a combined matrix's columns come from, one session each (empty for one session)."""
+    sessions = evidence.get("sessions")
+    if not sessions:
+        return ""
+    return "Columns from one session each: " + "; ".join(
+        f"{name} {(s.get('date') or '?')[:16].replace('T', ' ')} (commit {(s.get('git_commit') or '?')[:7]})"
+        for name, s in sessions.items()) + "."
+
+
 def variant_matrix(evidence: dict) -> dict | None:
     """{"variants": [names], "changes": {name: what it changes}, "rows": [...], "error_rate": text}, or None."""
     variants = evidence.get("variants")
@@ -147,7 +195,8 @@ def matrix_markdown(evidence: dict) -> str:
     if matrix is None:
         raise ValueError("this evidence has no variants section (run pytest claims/ --variant all)")
     names = matrix["variants"]
-    lines = [matrix["error_rate"], "", DECISION_LEVEL_NOTE, "",
+    lines = [*([sessions_line(evidence), ""] if evidence.get("sessions") else []), matrix["error_rate"], "",
+             DECISION_LEVEL_NOTE, "",
              "| id | " + " | ".join(names) + " | robustness |", "|" + " --- |" * (len(names) + 2)]
     for row in matrix["rows"]:
         cells = [markdown_cell(row["cells"][name]) for name in names]

@@ -219,3 +219,53 @@ def test_an_untestable_cell_gives_its_own_reason_when_every_arm_learnt():
     assert why(outcome("L1", "untestable", untestable=reason)) == reason.removeprefix("untestable at this scale: ")
     stuck = "untestable at this scale: not learnt (a seed's test accuracy below 0.5 where compared, chance 0.1): x 0.113"
     assert why(outcome("D7", "untestable", untestable=stuck)) == "not learnt: x 0.113"
+
+
+def one_variant_session(name: str, outcomes: list[dict], commit: str = "abc1234def") -> dict:
+    """A session of ``--variant NAME`` alone: no ``variants`` map, its variant named in its scale."""
+    settings = {"scale": {"name": "ci", "variant": {"name": name, "change": f"change {name}"}}, "trainer": "xla"}
+    return {"schema": 1, "settings": settings, "outcomes": outcomes, "runs": {},
+            "environment": {"date": "2026-12-01T02:00:00", "git_commit": commit, "versions": {"keras": "3.15.1"}}}
+
+
+def test_sessions_of_one_variant_each_make_the_matrix_one_session_of_all_makes():
+    from reports.matrix import combined
+
+    whole = evidence()
+    apart = [one_variant_session(name, part["outcomes"], commit=f"{index}bcdef0")
+             for index, (name, part) in enumerate(whole["variants"].items())]
+    merged = combined(apart)
+    assert variant_matrix(merged)["rows"] == variant_matrix(whole)["rows"]
+    first = matrix_markdown(merged).splitlines()[0]
+    assert first == ("Columns from one session each: article 2026-12-01 02:00 (commit 0bcdef0); "
+                     "lr-tuned 2026-12-01 02:00 (commit 1bcdef0); fashion-mnist 2026-12-01 02:00 (commit 2bcdef0).")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda e: e["settings"]["scale"].update(name="article"), "differ in scale, trainer or library versions"),
+    (lambda e: e["environment"]["versions"].update(keras="3.16.0"), "differ in scale, trainer or library versions"),
+    (lambda e: e["settings"]["scale"]["variant"].update(name="article"), "variant 'article' is in more than one"),
+])
+def test_sessions_that_cannot_share_a_matrix_are_refused(change, message):
+    from reports.matrix import combined
+
+    second = one_variant_session("lr-tuned", [outcome("A1", "supported")])
+    change(second)
+    with pytest.raises(ValueError, match=message):
+        combined([one_variant_session("article", [outcome("A1", "supported")]), second])
+
+
+def test_the_matrix_command_combines_several_sessions(tmp_path, capsys):
+    from reports.__main__ import main
+
+    paths = []
+    for name in ("article", "fashion-mnist"):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(one_variant_session(name, [outcome("A1", "supported")])))
+    assert main(["matrix", *map(str, paths)]) == 0
+    assert "| id | article | fashion-mnist | robustness |" in capsys.readouterr().out
+    clash = one_variant_session("article", [outcome("A1", "supported")])
+    clash["settings"]["trainer"] = "fit"
+    paths[1].write_text(json.dumps(clash))
+    assert main(["matrix", *map(str, paths)]) == 2
+    assert "differ in scale, trainer or library versions" in capsys.readouterr().err
