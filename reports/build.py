@@ -22,6 +22,7 @@ figures redrawn by ``reports/ics.py``). An evidence file without them renders as
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -60,17 +61,19 @@ class EvidenceError(ValueError):
 
 
 def load_evidence(path: Path | str) -> tuple[dict, list[dict] | None]:
-    """Read an evidence.json, or a pytest-benchmark JSON with the evidence under ``"bnclaims"``.
+    """Read an evidence.json, or a pytest-benchmark JSON with the evidence under ``"bnclaims"``;
+    either gzipped when its name ends in ``.gz`` (the records kept in reports/records/).
 
     Returns (evidence, benchmarks): benchmarks is the benchmark JSON's ``benchmarks`` list, or
     None for a plain evidence file. Raises EvidenceError for a missing, unreadable or foreign file.
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise EvidenceError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, EOFError, UnicodeDecodeError) as error:  # gzip: BadGzipFile is an OSError, a cut file EOFError
         raise EvidenceError(f"{path}: cannot read: {error}") from None
     except json.JSONDecodeError as error:
         raise EvidenceError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None

@@ -10,6 +10,7 @@ Everything is built from a small real smoke-scale evidence file (``tests/data/``
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import math
 import os
@@ -434,6 +435,18 @@ def test_load_evidence_reads_plain_and_benchmark_json(tmp_path, evidence, benchm
     assert load_evidence(plain) == (evidence, None)
     loaded, loaded_benchmarks = load_evidence(benchmark_json)
     assert loaded == evidence and loaded_benchmarks == benchmarks
+    gzipped = tmp_path / "evidence.json.gz"
+    gzipped.write_bytes(gzip.compress(plain.read_bytes()))
+    assert load_evidence(gzipped) == (evidence, None)
+
+
+@pytest.mark.parametrize("content", [b"not gzip at all", gzip.compress(b'{"schema": 1}')[:-9]], ids=["not-gzip", "cut-short"])
+def test_load_evidence_refuses_a_gzip_record_it_cannot_read(tmp_path, content):
+    path = tmp_path / "evidence.json.gz"
+    path.write_bytes(content)
+    with pytest.raises(EvidenceError, match="cannot read") as error:
+        load_evidence(path)
+    assert "\n" not in str(error.value) and str(path) in str(error.value)
 
 
 @pytest.mark.parametrize("content, message", [
