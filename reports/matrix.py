@@ -108,7 +108,9 @@ def _numbers_depend_on(evidence: dict) -> tuple:
 def combined(evidences: list[dict]) -> dict:
     """One evidence whose ``variants`` are those of ``evidences`` in their order, so a matrix can be
     built from sessions run one variant at a time (each variant is its own Holm family, so a
-    session per variant decides exactly what one session of all would). Raises ValueError for a
+    session per variant decides what one session of all would; only D6, the epoch timing outside
+    the family, which a session of all times under the article's setup alone, is timed in each
+    one-variant session and so has a cell in each column). Raises ValueError for a
     variant given twice or sessions of another scale, trainer or library versions. Each column
     keeps its session's date and commit (``sessions``), which the matrix lists."""
     if len(evidences) == 1:
