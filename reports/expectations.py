@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from reports.build import EvidenceError, is_arithmetic, load_evidence
+from reports.matrix import variants_of
 from reports.pin_source import Pin, PinTargetError, write_pins
 
 CLAIMS = Path(__file__).resolve().parents[1] / "claims"
@@ -53,9 +54,8 @@ def pins(evidence: dict) -> list[Pin]:
     date = evidence["environment"]["date"][:10]
     # A one-variant session (--variant fashion-mnist) has no "variants" map: its variant is named
     # in its scale, and its pins must carry that name, or they would land on the article's key.
-    alone = evidence["settings"]["scale"].get("variant", {}).get("name", "article")
     found = []
-    for name, part in (evidence.get("variants") or {alone: evidence}).items():
+    for name, part in variants_of(evidence).items():
         key = scale if name == "article" else f"{scale}/{name}"  # Claim.expectation's key
         for outcome in part["outcomes"]:
             source = expectation_source(outcome, date)

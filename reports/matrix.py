@@ -94,8 +94,7 @@ def variants_of(evidence: dict) -> dict[str, dict]:
     parts under the name its scale records (``article`` when none)."""
     if evidence.get("variants"):
         return evidence["variants"]
-    name = evidence["settings"]["scale"].get("variant", {}).get("name", HEADLINE)
-    return {name: {key: evidence[key] for key in ("settings", "outcomes", "runs", "family_runs") if key in evidence}}
+    return {evidence["settings"]["scale"].get("variant", {}).get("name", HEADLINE): evidence}
 
 
 def _numbers_depend_on(evidence: dict) -> tuple:
@@ -129,13 +128,10 @@ def combined(evidences: list[dict]) -> dict:
 
 
 def sessions_line(evidence: dict) -> str:
-    """Where a combined matrix's columns come from, one session each (empty for one session)."""
-    sessions = evidence.get("sessions")
-    if not sessions:
-        return ""
+    """Where a combined matrix's columns come from, one session each."""
     return "Columns from one session each: " + "; ".join(
         f"{name} {(s.get('date') or '?')[:16].replace('T', ' ')} (commit {(s.get('git_commit') or '?')[:7]})"
-        for name, s in sessions.items()) + "."
+        for name, s in evidence["sessions"].items()) + "."
 
 
 def variant_matrix(evidence: dict) -> dict | None:
