@@ -14,10 +14,11 @@ from tests.prerequisites import missing
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The variants' smoke session (about 15 minutes) first: under `-n 2 --dist loadfile
-    --no-loadscope-reorder` one worker then runs it while the other takes every other test,
-    instead of it starting late and running alone at the end (measured 2026-11-30: 2,493 s with
-    it last; xdist's default order, most tests per file first, started it 12 minutes in)."""
+    """The variants' smoke session (15-20 minutes), when selected (`-m variants` or `-m "slow or
+    variants"`), first: under `-n 2 --dist loadfile --no-loadscope-reorder` one worker then runs
+    it while the other takes the other tests, instead of it starting late and running alone at
+    the end (measured 2026-11-30: 2,493 s with it last; xdist's default order, most tests per
+    file first, started it 12 minutes in)."""
     items.sort(key=lambda item: item.get_closest_marker("variants") is None)
 
 
