@@ -144,6 +144,70 @@ def test_a_pinned_expectation_catches_a_moved_effect_and_another_deciding_part()
     assert finding_change(pinned, "supported", e, found(SUPPORTED, "good")) == ""  # the verdict fails it
 
 
+ALSO_REFUTED = directional([0.1, 0.0, 0.05, 0.0, 0.1, 0.1], B, paired=True)  # far below too
+
+
+def pinned_to(part, name: str, verdict: str = "refuted") -> Expectation:
+    low, high = part.confidence_interval()
+    return Expectation(verdict, "measured", part=name, effect=part.difference, band=band_around(low, high))
+
+
+def test_a_refutation_decided_by_another_part_keeps_a_pinned_part_that_refutes_alone():
+    """Two parts that each refute far below alpha: which has the smaller p is float noise, so the
+    pinned one, if it would refute on its own, is held to its band instead of failing the pin."""
+    both = all_of(("bad", REFUTED), ("also bad", ALSO_REFUTED))
+    e = evaluated("Z1", both)
+    name, leaf = deciding_part(both, "refuted")
+    other = "bad" if name == "also bad" else "also bad"
+    pinned = pinned_to(dict(both.parts)[other], other)
+    judged = both.refutation_pvalue
+    assert finding_change(pinned, "refuted", e, found(leaf, name), judged) == ""
+    # Without the p the verdict was judged at, or where that p leaves the pinned part short of
+    # alpha, the other deciding part is a changed finding as before.
+    assert "decided by part" in finding_change(pinned, "refuted", e, found(leaf, name))
+    short = 0.05 * _p_ratio(leaf, dict(both.parts)[other]) * 1.01
+    assert "decided by part" in finding_change(pinned, "refuted", e, found(leaf, name), short)
+    # The pinned part's own effect is held to its band.
+    moved = Expectation("refuted", "m", part=other, effect=0.0, band=(5.0, 6.0))
+    assert f"{other} " in finding_change(moved, "refuted", e, found(leaf, name), judged)
+    assert "left its pinned band [+5, +6]" in finding_change(moved, "refuted", e, found(leaf, name), judged)
+
+
+def _p_ratio(deciding, pinned) -> float:
+    return deciding.refutation_pvalue / pinned.refutation_pvalue
+
+
+def test_a_pinned_part_that_supports_does_not_stand_in_for_a_refutation():
+    both = all_of(("good", SUPPORTED), ("bad", REFUTED))
+    pinned = pinned_to(SUPPORTED, "good")
+    e = evaluated("Z1", both)
+    assert "decided by part 'bad', pinned to 'good'" in finding_change(
+        pinned, "refuted", e, found(REFUTED, "bad"), both.refutation_pvalue)
+
+
+def test_a_nested_pinned_part_is_found_by_its_path():
+    nested = all_of(("outer", SUPPORTED), ("pair", all_of(("x", ALSO_REFUTED), ("y", REFUTED))))
+    e = evaluated("Z1", nested)
+    name, leaf = deciding_part(nested, "refuted")
+    other = "pair / y" if name == "pair / x" else "pair / x"
+    pinned = pinned_to(REFUTED if other.endswith("y") else ALSO_REFUTED, other)
+    assert finding_change(pinned, "refuted", e, found(leaf, name), nested.refutation_pvalue) == ""
+    absent = Expectation("refuted", "m", part="pair / z", effect=0.0, band=(-9.0, 9.0))
+    assert "pinned to 'pair / z'" in finding_change(absent, "refuted", e, found(leaf, name), nested.refutation_pvalue)
+
+
+def test_an_inconclusive_pinned_part_stands_in_only_while_it_alone_withholds_support():
+    weak = directional(A_P048, B, paired=True)  # p 0.048: inconclusive once Bonferroni/Holm apply
+    weaker = directional(A_P034, B, paired=True)
+    both = all_of(("weak", weak), ("weaker", weaker))
+    e = evaluated("Z1", both)
+    name, leaf = deciding_part(both, "inconclusive")
+    assert name == "weak"
+    pinned = pinned_to(weaker, "weaker", "inconclusive")
+    assert finding_change(pinned, "inconclusive", e, found(leaf, name), 0.1) == ""  # 0.1 x 0.034/0.048 > 0.05
+    assert "decided by part 'weak'" in finding_change(pinned, "inconclusive", e, found(leaf, name), 0.06)
+
+
 def test_a_pinned_support_catches_a_halved_effect_and_another_headline_part():
     """A supported claim is pinned to its headline (first) part: its effect halving fails it."""
     both = all_of(("good", SUPPORTED), ("also good", SUPPORTED))
