@@ -37,6 +37,7 @@ from datetime import date
 from pathlib import Path
 
 from fixtures.claims.claim import band_around
+from fixtures.claims.conjunction import PATH_SEPARATOR
 from reports.build import EvidenceError, build_report, load_evidence
 from reports.drift import DriftError, drift_table
 from reports.formatting import signed
@@ -107,13 +108,33 @@ def changed_against(outcome: dict, base: dict | None) -> str:
         return ""
     if outcome["claim"].get("kind") == "arithmetic":  # D6's seconds differ with every build's speed
         return ""
+    difference = part.get("difference")
     if part.get("name") != base_part.get("name"):
-        return f"decided by {part.get('name')!r}, in the baseline by {base_part.get('name')!r}"
+        leaf = refutes_alone(outcome, base_part.get("name", ""))
+        if leaf is None:
+            return f"decided by {part.get('name')!r}, in the baseline by {base_part.get('name')!r}"
+        difference = leaf["difference"]
     low, high = band_around(*base_part["ci"])
-    if not low <= part["difference"] <= high:
-        return (f"effect {signed(part['difference'])} outside [{signed(low)}, {signed(high)}] "
+    if not low <= difference <= high:
+        return (f"effect {signed(difference)} outside [{signed(low)}, {signed(high)}] "
                 f"(baseline {signed(base_part['difference'])})")
     return ""
+
+
+def refutes_alone(outcome: dict, name: str) -> dict | None:
+    """The part ``name`` of a refuted ``outcome``'s result (a summary dict), if it would have
+    refuted the claim on its own, else None: as for a pin (``fixtures.claims.outcomes.finding_change``),
+    two parts that each refute far past alpha decide in an order that float noise can swap. The
+    verdict's decision interval is at level 1 - 2 alpha raw / judged of its deciding part, so a
+    part refutes alone when its raw refutation p is at most (1 - that level) / 2."""
+    level = (outcome.get("deciding_part") or {}).get("decision_level")
+    if outcome["verdict"] != "refuted" or level is None:
+        return None
+    leaf = outcome.get("summary") or {}
+    for step in name.split(PATH_SEPARATOR) if name else ():
+        leaf = dict(leaf.get("parts") or ()).get(step) or {}
+    p = leaf.get("refutation_pvalue")
+    return leaf if p is not None and p <= (1 - level) / 2 else None
 
 
 def environment_matrix(evidences: dict[str, dict], baseline: str = BASELINE) -> dict:

@@ -45,6 +45,30 @@ def test_changed_against_the_baseline(changed, expected):
     assert (expected in text) if expected else text == ""
 
 
+def refuted_by_two(deciding: str, p_other: float, other_difference: float = 0.5) -> dict:
+    """A refuted outcome of two parts, decided by ``deciding`` at raw p 1e-5, the verdict judged
+    at 1e-4 (its decision interval at level 1 - 2 x 0.05 x 1e-5 / 1e-4 = 0.99)."""
+    parts = {"a": {"refutation_pvalue": 1e-5, "difference": 0.5},
+             "b": {"refutation_pvalue": 1e-5, "difference": 0.5}}
+    other = "b" if deciding == "a" else "a"
+    parts[other] = {"refutation_pvalue": p_other, "difference": other_difference}
+    found = outcome("refuted", deciding)
+    found["deciding_part"]["decision_level"] = 0.99
+    found["summary"] = {"parts": [[name, part] for name, part in parts.items()]}
+    return found
+
+
+@pytest.mark.parametrize("p_other, difference, expected", [
+    (2e-5, 0.5, ""),  # refutes alone (2e-5 <= 0.005): which part decides is noise
+    (0.004, 0.55, ""),
+    (0.006, 0.5, "decided by 'b'"),  # would not refute alone: the finding moved
+    (2e-5, 0.9, "outside"),  # refutes alone, but its own effect left the band
+])
+def test_another_refuting_part_is_a_change_only_if_the_baseline_part_falls_short(p_other, difference, expected):
+    text = changed_against(refuted_by_two("b", p_other, difference), outcome("refuted", "a"))
+    assert (expected in text) if expected else text == ""
+
+
 def test_the_matrix_flags_only_the_claim_that_moved():
     base = evidence()
     moved = copy.deepcopy(base)
