@@ -37,7 +37,7 @@ from datetime import date
 from pathlib import Path
 
 from fixtures.claims.claim import band_around
-from fixtures.claims.conjunction import PATH_SEPARATOR
+from fixtures.claims.outcomes import leaf_at
 from reports.build import EvidenceError, build_report, load_evidence
 from reports.drift import DriftError, drift_table
 from reports.formatting import signed
@@ -130,9 +130,7 @@ def refutes_alone(outcome: dict, name: str) -> dict | None:
     level = (outcome.get("deciding_part") or {}).get("decision_level")
     if outcome["verdict"] != "refuted" or level is None:
         return None
-    leaf = outcome.get("summary") or {}
-    for step in name.split(PATH_SEPARATOR) if name else ():
-        leaf = dict(leaf.get("parts") or ()).get(step) or {}
+    leaf = leaf_at(outcome.get("summary") or {}, name) or {}
     p = leaf.get("refutation_pvalue")
     return leaf if p is not None and p <= (1 - level) / 2 else None
 
