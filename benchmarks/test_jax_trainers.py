@@ -10,7 +10,6 @@ Runs on Keras's JAX backend only: ``pytest benchmarks/test_jax_trainers.py --bac
 from __future__ import annotations
 
 import statistics
-import time
 
 import pytest
 
@@ -21,6 +20,7 @@ from fixtures.training.backend import active_backend  # noqa: E402 (imports no K
 if active_backend() != "jax":
     pytest.skip("the JAX trainers need Keras's JAX backend: run with --backend jax", allow_module_level=True)
 
+from benchmarks.timing import epoch_seconds  # noqa: E402
 from fixtures.training import trainer as training  # noqa: E402
 from fixtures.training.models import ModelConfig  # noqa: E402
 from fixtures.training.trainer import batch_orders, scaled_data  # noqa: E402
@@ -28,16 +28,6 @@ from fixtures.training.trainer import batch_orders, scaled_data  # noqa: E402
 ROUNDS = 3
 VMAP_SEEDS = training.SEED_BLOCK  # a vscan job's seeds
 ROWS: list[dict] = []
-
-
-def epoch_seconds(run_epoch, order, rounds: int) -> list[float]:
-    run_epoch(order)  # trace and compile
-    seconds = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        run_epoch(order)
-        seconds.append(time.perf_counter() - began)
-    return seconds
 
 
 @pytest.mark.parametrize("bn", [0, 1], ids=["noBN", "BN"])

@@ -61,7 +61,7 @@ def test_cli_beats_env_beats_ini(project, monkeypatch):
         (["--cluster", "tcp://host"], "bad Dask scheduler address 'tcp://host'"),
         (["--cluster", "tcp://host:99999"], "bad Dask scheduler address 'tcp://host:99999'"),
         (["--backend", "theano"], "unknown Keras backend 'theano'; choose one of tensorflow, jax, torch"),
-        (["--backend", "torch", "--trainer", "xla"], "the xla trainer is tensorflow's; on the torch backend use fit"),
+        (["--backend", "torch", "--trainer", "xla"], "the xla trainer is tensorflow's; on the torch backend use loop or fit"),
         (["--backend", "tensorflow", "--trainer", "scan"], "the scan trainer is jax's; on the tensorflow backend use xla or fit"),
         (["--backend", "jax", "--cluster", "tcp://127.0.0.1:8786"], "--cluster trains on the TensorFlow backend only"),
     ],
