@@ -16,13 +16,12 @@ from fixtures.training.backend import active_backend  # noqa: E402 (imports no K
 if active_backend() != "torch":
     pytest.skip("the loop trainer needs Keras's PyTorch backend: run with --backend torch", allow_module_level=True)
 
-from fixtures.stats import Verdict, equivalence  # noqa: E402
+from fixtures.stats import Verdict  # noqa: E402
 from fixtures.training.models import ModelConfig  # noqa: E402
 from fixtures.training.trainer import train_run  # noqa: E402
-# test_training's helpers: the smoke data, the final-metric margins, the seeds and fit's finals.
-from tests.test_training import FINAL_MARGINS, SEEDS, SMOKE, fit_finals, smoke_data  # noqa: E402,F401
-
-CURVES = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
+# test_training's helpers: the smoke data and fit's finals, and every fast trainer's two checks.
+from tests.test_training import (CURVES, SMOKE, assert_equivalence_to_fit, assert_matches_fit,  # noqa: E402
+                                 fit_finals, smoke_data)  # noqa: F401 (fixtures)
 
 
 # Both trainers see the same weights and batch order (batch 96: 10 full batches and a partial one
@@ -35,10 +34,7 @@ CURVES = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
 @pytest.mark.parametrize("bn_layers", [0, 1, 4])
 def test_loop_trainer_matches_model_fit(smoke_data, optimizer, bn_layers):
     config = ModelConfig("sigmoid", bn_layers=bn_layers, optimizer=optimizer, batch_size=96)
-    loop = train_run(config, 1, SMOKE, data=smoke_data, trainer="loop")
-    fit = train_run(config, 1, SMOKE, data=smoke_data, trainer="fit")
-    for name in CURVES:
-        np.testing.assert_allclose(getattr(loop, name), getattr(fit, name), atol=1e-5, err_msg=name)
+    loop, fit = assert_matches_fit("loop", config, smoke_data)
     # The probes read the model the trainer returns, with its trained weights.
     np.testing.assert_allclose(loop.extras["saturation_by_epoch"], fit.extras["saturation_by_epoch"], atol=1e-4)
 
@@ -49,12 +45,7 @@ def test_loop_trainer_matches_model_fit(smoke_data, optimizer, bn_layers):
     ids=["same-config", "planted-difference"],
 )
 def test_loop_trainer_is_equivalent_to_fit_across_seeds(smoke_data, fit_finals, optimizer, expected):
-    config = ModelConfig("sigmoid", bn_layers=1, optimizer=optimizer)
-    loop = [train_run(config, seed, SMOKE, data=smoke_data, trainer="loop") for seed in SEEDS]
-    for name, margin in FINAL_MARGINS.items():
-        result = equivalence([getattr(run, name)[-1] for run in loop], fit_finals[name],
-                             margin=margin, paired=True, labels=("loop", "fit"))
-        assert result.verdict == expected, result.message
+    assert_equivalence_to_fit("loop", optimizer, expected, smoke_data, fit_finals)
 
 
 def test_loop_reruns_are_bit_identical(smoke_data):
