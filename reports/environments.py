@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from fixtures.claims.claim import band_around
+from fixtures.claims.claim import ARTICLE_FAMILY, band_around, family_of_claim
 from fixtures.claims.outcomes import leaf_at
 from reports.build import EvidenceError, build_report, load_evidence
 from reports.drift import DriftError, drift_table
@@ -94,15 +94,24 @@ def run_environment(name: str, out: Path, pytest_args: list[str], tox: list[str]
     return EnvironmentRun(name, status, returncode, seconds, str(evidence))
 
 
-def changed_against(outcome: dict, base: dict | None) -> str:
+def changed_against(outcome: dict, base: dict | None, same_family: bool = True) -> str:
     """What changed in ``outcome`` against the baseline environment's outcome of the same claim
     ("" if nothing): the verdict, the deciding part, or the effect leaving the band around the
     baseline's 95% CI (the band a pin uses). An arithmetic check holds for any data; only its
-    verdict is compared (D6's effect is seconds, which any other build changes)."""
+    verdict is compared (D6's effect is seconds, which any other build changes).
+
+    A verdict is decided under Holm over the session's empirical claims, so a session of fewer
+    claims (``-k``) gives each a larger share of alpha and can decide what the baseline's whole
+    family left open, on the same runs. Where the two sessions judged different families
+    (``same_family`` False, see ``holm_family``), the raw verdicts (each claim at alpha alone) are
+    compared instead, and the effect as always."""
     if base is None:
         return "not run in the baseline"
-    if outcome["verdict"] != base["verdict"]:
+    if same_family and outcome["verdict"] != base["verdict"]:
         return f"{base['verdict']} -> {outcome['verdict']}"
+    raw, base_raw = outcome.get("raw_verdict", outcome["verdict"]), base.get("raw_verdict", base["verdict"])
+    if not same_family and raw != base_raw:
+        return f"raw verdict {base_raw} -> {raw} (Holm families differ)"
     part, base_part = outcome.get("deciding_part") or {}, base.get("deciding_part") or {}
     if outcome["verdict"] == "untestable" or not base_part.get("ci"):
         return ""
@@ -135,10 +144,24 @@ def refutes_alone(outcome: dict, name: str) -> dict | None:
     return leaf if p is not None and p <= (1 - level) / 2 else None
 
 
+def holm_family(evidence: dict, family: str = ARTICLE_FAMILY) -> frozenset[str]:
+    """The ids of the empirical claims of ``family`` a session judged: the Holm family their
+    verdicts were decided in (arithmetic checks are decided alone; the ICS claims are a family
+    of their own)."""
+    return frozenset(o["claim"]["id"] for o in evidence["outcomes"]
+                     if o["claim"].get("kind") == "empirical" and family_of_claim(o["claim"]) == family)
+
+
 def environment_matrix(evidences: dict[str, dict], baseline: str = BASELINE) -> dict:
-    """{"environments": [...], "versions": {env: {...}}, "rows": [{"id", "cells": {env: cell}}]}."""
+    """{"environments": [...], "versions": {env: {...}}, "families": {env: same family as the
+    baseline's?}, "rows": [{"id", "cells": {env: cell}}]}."""
     outcomes = {env: {o["claim"]["id"]: o for o in ev["outcomes"]} for env, ev in evidences.items()}
     base = outcomes.get(baseline, {})
+    def same_family(env: str, claim: dict) -> bool:
+        family = family_of_claim(claim)
+        return baseline not in evidences or holm_family(evidences[env], family) == holm_family(evidences[baseline], family)
+
+    same = {env: same_family(env, {}) for env in evidences}  # the article's family, for the note
     rows = []
     for claim_id in sorted(set().union(*outcomes.values())):
         cells = {}
@@ -147,14 +170,16 @@ def environment_matrix(evidences: dict[str, dict], baseline: str = BASELINE) -> 
             cells[env] = None if o is None else {
                 "verdict": o["verdict"],
                 "effect": why(o),
-                "changed": "" if env == baseline else changed_against(o, base.get(claim_id)),
+                "changed": "" if env == baseline else changed_against(o, base.get(claim_id), same_family(env, o["claim"])),
                 "pin": o.get("finding_changed") or ("" if o["verdict"] == o["expected"]
                                                     else f"expected {o['expected']}"),
             }
         rows.append({"id": claim_id, "cells": cells})
     versions = {env: {k: v for k, v in ev["environment"]["versions"].items() if k in VERSION_KEYS}
                 for env, ev in evidences.items()}
-    return {"environments": list(evidences), "baseline": baseline, "versions": versions, "rows": rows}
+    families = {env: sorted(holm_family(ev)) for env, ev in evidences.items()}  # the article's
+    return {"environments": list(evidences), "baseline": baseline, "versions": versions,
+            "same_family": same, "families": families, "rows": rows}
 
 
 def matrix_markdown(matrix: dict) -> str:
@@ -174,6 +199,13 @@ def matrix_markdown(matrix: dict) -> str:
                 text += f" **changed: {c['changed']}**"
             cells.append(text)
         lines.append("| " + " | ".join([row["id"], *cells]) + " |")
+    apart = [env for env in envs if not matrix.get("same_family", {}).get(env, True)]
+    if apart:
+        lines.append("")
+        lines.append(f"Judged in another Holm family than {matrix['baseline']} "
+                     f"({len(matrix['families'][matrix['baseline']])} empirical claims): "
+                     + ", ".join(f"{env} ({len(matrix['families'][env])})" for env in apart)
+                     + "; there raw verdicts are compared (each claim at alpha alone), and effects as always.")
     return "\n".join(lines) + "\n"
 
 

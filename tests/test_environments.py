@@ -82,6 +82,44 @@ def test_the_matrix_flags_only_the_claim_that_moved():
     assert all(not row["cells"]["pinned"]["changed"] for row in matrix["rows"])
 
 
+def raw(verdict: str, raw_verdict: str, difference: float = 0.5) -> dict:
+    found = outcome(verdict, difference=difference)
+    found["raw_verdict"] = raw_verdict
+    return found
+
+
+@pytest.mark.parametrize("changed, expected", [
+    # A smaller Holm family decides what the whole family left open: the same raw verdict, no change.
+    (raw("refuted", "refuted"), ""),
+    (raw("inconclusive", "supported"), "raw verdict refuted -> supported (Holm families differ)"),
+    (raw("refuted", "refuted", difference=0.9), "outside"),  # the effect is still held to its band
+])
+def test_sessions_of_different_holm_families_compare_raw_verdicts(changed, expected):
+    base = raw("inconclusive", "refuted")
+    text = changed_against(changed, base, same_family=False)
+    assert (expected in text) if expected else text == ""
+    # In the same family the decided verdicts are compared, as before.
+    assert changed_against(raw("refuted", "refuted"), base) == "inconclusive -> refuted"
+
+
+def test_a_session_of_fewer_claims_is_compared_on_raw_verdicts_and_says_so():
+    base = evidence()
+    fewer = copy.deepcopy(base)
+    empirical = [o for o in fewer["outcomes"] if o["claim"]["kind"] == "empirical"]
+    kept = next(o for o in empirical if o["verdict"] != "untestable")
+    fewer["outcomes"] = [o for o in fewer["outcomes"] if o is kept or o not in empirical]
+    base_raw = kept["raw_verdict"]
+    kept["verdict"] = "refuted" if kept["verdict"] != "refuted" else "supported"  # decided otherwise under a smaller Holm
+    matrix = environment_matrix({"pinned": base, "nightly": fewer})
+    cell = next(row for row in matrix["rows"] if row["id"] == kept["claim"]["id"])["cells"]["nightly"]
+    assert cell["changed"] == "" and matrix["same_family"]["nightly"] is False
+    assert "another Holm family than pinned" in environments.matrix_markdown(matrix)
+    kept["raw_verdict"] = "refuted" if base_raw != "refuted" else "supported"  # a raw verdict that moved is a change
+    matrix = environment_matrix({"pinned": base, "nightly": fewer})
+    cell = next(row for row in matrix["rows"] if row["id"] == kept["claim"]["id"])["cells"]["nightly"]
+    assert "raw verdict" in cell["changed"]
+
+
 def run(tmp_path, monkeypatch, *envs, extra=(), **variables) -> int:
     for key, value in variables.items():
         monkeypatch.setenv(key, value)
