@@ -13,12 +13,9 @@ import statistics
 
 import pytest
 
-pytest.importorskip("jax", reason="the JAX trainers run in the jax environment: tox -e jax or /tmp/envs/jax")
+from tests.prerequisites import skip_unless_backend
 
-from fixtures.training.backend import active_backend  # noqa: E402 (imports no Keras)
-
-if active_backend() != "jax":
-    pytest.skip("the JAX trainers need Keras's JAX backend: run with --backend jax", allow_module_level=True)
+skip_unless_backend("jax", "the JAX trainers")
 
 from benchmarks.timing import epoch_seconds  # noqa: E402
 from fixtures.training import trainer as training  # noqa: E402

@@ -13,12 +13,9 @@ import statistics
 
 import pytest
 
-pytest.importorskip("torch", reason="the PyTorch trainers run in the torch environment: tox -e torch")
+from tests.prerequisites import skip_unless_backend
 
-from fixtures.training.backend import active_backend  # noqa: E402 (imports no Keras)
-
-if active_backend() != "torch":
-    pytest.skip("the PyTorch trainers need Keras's PyTorch backend: run with --backend torch", allow_module_level=True)
+skip_unless_backend("torch", "the PyTorch trainers")
 
 from benchmarks.timing import epoch_seconds  # noqa: E402
 from fixtures.training import trainer as training  # noqa: E402

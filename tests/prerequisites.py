@@ -22,3 +22,14 @@ def missing(reason: str) -> None:
     if under_ci():
         pytest.fail(f"{reason} (CI is set: .ci/run provides this, so its absence is a failure)", pytrace=False)
     pytest.skip(reason)
+
+
+def skip_unless_backend(backend: str, what: str) -> None:
+    """Skip the calling module unless Keras runs on ``backend`` here: ``what`` (a trainer, its
+    benchmark) runs in that backend's tox environment, which installs its package and passes
+    ``--backend``. Not a failure under CI: the default environment has TensorFlow only."""
+    from fixtures.training.backend import BACKEND_MODULES, active_backend  # imports no Keras
+
+    pytest.importorskip(BACKEND_MODULES[backend][0], reason=f"{what}: only in the {backend} environment (tox -e {backend})")
+    if active_backend() != backend:
+        pytest.skip(f"{what}: only on Keras's {backend} backend (--backend {backend})", allow_module_level=True)

@@ -8,18 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("jax", reason="the scan trainer runs in the jax environment, whose tox -e jax runs this module first")
+from tests.prerequisites import skip_unless_backend
 
-from fixtures.training.backend import active_backend  # noqa: E402 (imports no Keras)
+skip_unless_backend("jax", "the scan trainer")
 
-if active_backend() != "jax":
-    pytest.skip("the scan trainer needs Keras's JAX backend: run with --backend jax", allow_module_level=True)
-
-from fixtures.stats import Verdict  # noqa: E402
 from fixtures.training.models import ModelConfig  # noqa: E402
 from fixtures.training.trainer import train_run, train_runs  # noqa: E402
 # test_training's helpers: the smoke data and fit's finals, and every fast trainer's two checks.
-from tests.test_training import (CURVES, SMOKE, assert_equivalence_to_fit, assert_matches_fit,  # noqa: E402
+from tests.test_training import (CURVES, EQUIVALENCE_CASES, SMOKE, assert_equivalence_to_fit, assert_matches_fit,  # noqa: E402
                                  fit_finals, smoke_data)  # noqa: F401 (fixtures)
 
 
@@ -38,11 +34,7 @@ def test_scan_trainer_matches_model_fit(smoke_data, optimizer, bn_layers):
 
 
 @pytest.mark.parametrize("trainer", ["scan", "vscan"])
-@pytest.mark.parametrize(
-    "optimizer, expected",
-    [("sgd", Verdict.SUPPORTED), ("adam", Verdict.REFUTED)],  # the same config; a planted other one
-    ids=["same-config", "planted-difference"],
-)
+@EQUIVALENCE_CASES
 def test_scan_trainer_is_equivalent_to_fit_across_seeds(smoke_data, fit_finals, optimizer, expected, trainer):
     assert_equivalence_to_fit(trainer, optimizer, expected, smoke_data, fit_finals)
 

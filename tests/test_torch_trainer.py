@@ -9,18 +9,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-pytest.importorskip("torch", reason="the loop trainer runs in the torch environment, whose tox -e torch runs this module first")
+from tests.prerequisites import skip_unless_backend
 
-from fixtures.training.backend import active_backend  # noqa: E402 (imports no Keras)
+skip_unless_backend("torch", "the loop trainer")
 
-if active_backend() != "torch":
-    pytest.skip("the loop trainer needs Keras's PyTorch backend: run with --backend torch", allow_module_level=True)
-
-from fixtures.stats import Verdict  # noqa: E402
 from fixtures.training.models import ModelConfig  # noqa: E402
 from fixtures.training.trainer import train_run  # noqa: E402
 # test_training's helpers: the smoke data and fit's finals, and every fast trainer's two checks.
-from tests.test_training import (CURVES, SMOKE, assert_equivalence_to_fit, assert_matches_fit,  # noqa: E402
+from tests.test_training import (CURVES, EQUIVALENCE_CASES, SMOKE, assert_equivalence_to_fit, assert_matches_fit,  # noqa: E402
                                  fit_finals, smoke_data)  # noqa: F401 (fixtures)
 
 
@@ -39,11 +35,7 @@ def test_loop_trainer_matches_model_fit(smoke_data, optimizer, bn_layers):
     np.testing.assert_allclose(loop.extras["saturation_by_epoch"], fit.extras["saturation_by_epoch"], atol=1e-4)
 
 
-@pytest.mark.parametrize(
-    "optimizer, expected",
-    [("sgd", Verdict.SUPPORTED), ("adam", Verdict.REFUTED)],  # the same config; a planted other one
-    ids=["same-config", "planted-difference"],
-)
+@EQUIVALENCE_CASES
 def test_loop_trainer_is_equivalent_to_fit_across_seeds(smoke_data, fit_finals, optimizer, expected):
     assert_equivalence_to_fit("loop", optimizer, expected, smoke_data, fit_finals)
 

@@ -81,11 +81,13 @@ def fit_finals(smoke_data):
     return {name: [getattr(run, name)[-1] for run in runs] for name in FINAL_MARGINS}
 
 
-@pytest.mark.parametrize(
-    "optimizer, expected",
-    [("sgd", Verdict.SUPPORTED), ("adam", Verdict.REFUTED)],  # the same config; a planted other one
-    ids=["same-config", "planted-difference"],
-)
+# Every fast trainer's TOST cases: the same configuration as fit's finals, and a planted other one.
+EQUIVALENCE_CASES = pytest.mark.parametrize(
+    "optimizer, expected", [("sgd", Verdict.SUPPORTED), ("adam", Verdict.REFUTED)],
+    ids=["same-config", "planted-difference"])
+
+
+@EQUIVALENCE_CASES
 def test_fast_trainer_is_equivalent_to_fit_across_seeds(smoke_data, fit_finals, optimizer, expected):
     assert_equivalence_to_fit("xla", optimizer, expected, smoke_data, fit_finals)
 
