@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import statistics
 
-import pytest
 
 from tests.prerequisites import skip_unless_backend
 
 skip_unless_backend("jax", "the JAX trainers")
 
-from benchmarks.timing import epoch_seconds  # noqa: E402
+from benchmarks.timing import epoch_cases, epoch_seconds  # noqa: E402
 from fixtures.training import trainer as training  # noqa: E402
 from fixtures.training.models import ModelConfig  # noqa: E402
 from fixtures.training.trainer import batch_orders, scaled_data  # noqa: E402
@@ -27,9 +26,7 @@ VMAP_SEEDS = training.SEED_BLOCK  # a vscan job's seeds
 ROWS: list[dict] = []
 
 
-@pytest.mark.parametrize("bn", [0, 1], ids=["noBN", "BN"])
-@pytest.mark.parametrize("batch_size, train_size", [(128, 10_000), (4, 10_000), (128, 60_000)],
-                         ids=["bs128-10k", "bs4-10k", "bs128-60k"])
+@epoch_cases
 def test_jax_trainers(benchmark, mnist_env, batch_size, train_size, bn):
     config = ModelConfig("sigmoid", bn, "sgd", batch_size)
     data = scaled_data(train_size, 1_000)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 
 def epoch_seconds(run_epoch, order, rounds: int) -> list[float]:
     """``rounds`` timed epochs of ``run_epoch(order)`` after one untimed (tracing, compiling,
@@ -16,3 +18,11 @@ def epoch_seconds(run_epoch, order, rounds: int) -> list[float]:
         run_epoch(order)
         seconds.append(time.perf_counter() - began)
     return seconds
+
+
+def epoch_cases(test):
+    """The backend trainer benchmarks' cases: with and without BN, at batch 128 and batch 4 on
+    10,000 images and at batch 128 on 60,000."""
+    sizes = pytest.mark.parametrize("batch_size, train_size", [(128, 10_000), (4, 10_000), (128, 60_000)],
+                                    ids=["bs128-10k", "bs4-10k", "bs128-60k"])
+    return pytest.mark.parametrize("bn", [0, 1], ids=["noBN", "BN"])(sizes(test))

@@ -103,7 +103,7 @@ def changed_against(outcome: dict, base: dict | None, same_family: bool = True) 
     A verdict is decided under Holm over the session's empirical claims, so a session of fewer
     claims (``-k``) gives each a larger share of alpha and can decide what the baseline's whole
     family left open, on the same runs. Where the two sessions judged different families
-    (``same_family`` False, see ``holm_family``), the raw verdicts (each claim at alpha alone) are
+    (``same_family`` False, see ``holm_families``), the raw verdicts (each claim at alpha alone) are
     compared instead, and the effect as always."""
     if base is None:
         return "not run in the baseline"
@@ -144,24 +144,28 @@ def refutes_alone(outcome: dict, name: str) -> dict | None:
     return leaf if p is not None and p <= (1 - level) / 2 else None
 
 
-def holm_family(evidence: dict, family: str = ARTICLE_FAMILY) -> frozenset[str]:
-    """The ids of the empirical claims of ``family`` a session judged: the Holm family their
+def holm_families(evidence: dict) -> dict[str, frozenset[str]]:
+    """Per claim family, the ids of the empirical claims a session judged: the Holm family their
     verdicts were decided in (arithmetic checks are decided alone; the ICS claims are a family
     of their own)."""
-    return frozenset(o["claim"]["id"] for o in evidence["outcomes"]
-                     if o["claim"].get("kind") == "empirical" and family_of_claim(o["claim"]) == family)
+    ids: dict[str, set[str]] = {}
+    for o in evidence["outcomes"]:
+        if o["claim"].get("kind") == "empirical":
+            ids.setdefault(family_of_claim(o["claim"]), set()).add(o["claim"]["id"])
+    return {family: frozenset(members) for family, members in ids.items()}
 
 
 def environment_matrix(evidences: dict[str, dict], baseline: str = BASELINE) -> dict:
-    """{"environments": [...], "versions": {env: {...}}, "families": {env: same family as the
-    baseline's?}, "rows": [{"id", "cells": {env: cell}}]}."""
+    """{"environments": [...], "versions": {env: {...}}, "same_family": {env: judged in the
+    baseline's Holm family of the article's claims?}, "families": {env: that family's ids},
+    "rows": [{"id", "cells": {env: cell}}]}."""
     outcomes = {env: {o["claim"]["id"]: o for o in ev["outcomes"]} for env, ev in evidences.items()}
     base = outcomes.get(baseline, {})
-    def same_family(env: str, claim: dict) -> bool:
-        family = family_of_claim(claim)
-        return baseline not in evidences or holm_family(evidences[env], family) == holm_family(evidences[baseline], family)
+    families = {env: holm_families(ev) for env, ev in evidences.items()}
 
-    same = {env: same_family(env, {}) for env in evidences}  # the article's family, for the note
+    def same_family(env: str, family: str) -> bool:
+        return baseline not in families or families[env].get(family) == families[baseline].get(family)
+
     rows = []
     for claim_id in sorted(set().union(*outcomes.values())):
         cells = {}
@@ -170,16 +174,17 @@ def environment_matrix(evidences: dict[str, dict], baseline: str = BASELINE) -> 
             cells[env] = None if o is None else {
                 "verdict": o["verdict"],
                 "effect": why(o),
-                "changed": "" if env == baseline else changed_against(o, base.get(claim_id), same_family(env, o["claim"])),
+                "changed": "" if env == baseline else changed_against(o, base.get(claim_id), same_family(env, family_of_claim(o["claim"]))),
                 "pin": o.get("finding_changed") or ("" if o["verdict"] == o["expected"]
                                                     else f"expected {o['expected']}"),
             }
         rows.append({"id": claim_id, "cells": cells})
     versions = {env: {k: v for k, v in ev["environment"]["versions"].items() if k in VERSION_KEYS}
                 for env, ev in evidences.items()}
-    families = {env: sorted(holm_family(ev)) for env, ev in evidences.items()}  # the article's
     return {"environments": list(evidences), "baseline": baseline, "versions": versions,
-            "same_family": same, "families": families, "rows": rows}
+            "same_family": {env: same_family(env, ARTICLE_FAMILY) for env in evidences},
+            "families": {env: sorted(families[env].get(ARTICLE_FAMILY, ())) for env in evidences},
+            "rows": rows}
 
 
 def matrix_markdown(matrix: dict) -> str:

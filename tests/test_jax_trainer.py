@@ -16,7 +16,7 @@ from fixtures.training.models import ModelConfig  # noqa: E402
 from fixtures.training.trainer import train_run, train_runs  # noqa: E402
 # test_training's helpers: the smoke data and fit's finals, and every fast trainer's two checks.
 from tests.test_training import (CURVES, EQUIVALENCE_CASES, SMOKE, assert_equivalence_to_fit, assert_matches_fit,  # noqa: E402
-                                 fit_finals, smoke_data)  # noqa: F401 (fixtures)
+                                 fit_finals, match_cases, smoke_data)  # noqa: F401 (fixtures)
 
 
 # Both trainers see the same weights and batch order (batch 96: 10 full batches and a partial one
@@ -24,8 +24,7 @@ from tests.test_training import (CURVES, EQUIVALENCE_CASES, SMOKE, assert_equiva
 # JAX 0.10.2 CPU (2026-11-29): at most 2.4e-7 over every curve of the six configurations. 1e-5, as
 # for the xla trainer, still catches a real difference (a skipped BN moving-statistics update or
 # a dropped partial batch moves these numbers by 1e-3 or more).
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-@pytest.mark.parametrize("bn_layers", [0, 1, 4])
+@match_cases
 def test_scan_trainer_matches_model_fit(smoke_data, optimizer, bn_layers):
     config = ModelConfig("sigmoid", bn_layers=bn_layers, optimizer=optimizer, batch_size=96)
     scan, fit = assert_matches_fit("scan", config, smoke_data)

@@ -49,8 +49,12 @@ def test_progress_reports_each_epoch(smoke_data):
 # Both trainers see the same weights and batch order; what is left is float32 round-off in a
 # different op order (a few 1e-7 per epoch on these runs), so 1e-5 is loose yet catches any
 # real difference (a wrong BN mode or a dropped batch moves the loss by 1e-3 or more).
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-@pytest.mark.parametrize("bn_layers", [0, 1, 4])
+def match_cases(test):
+    """Every fast trainer's match against fit: SGD and Adam with 0, 1 and 4 BN layers."""
+    return pytest.mark.parametrize("optimizer", ["sgd", "adam"])(pytest.mark.parametrize("bn_layers", [0, 1, 4])(test))
+
+
+@match_cases
 def test_fast_trainer_matches_model_fit(smoke_data, optimizer, bn_layers):
     assert_matches_fit("xla", ModelConfig("sigmoid", bn_layers=bn_layers, optimizer=optimizer, batch_size=96), smoke_data)
 
