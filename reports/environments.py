@@ -37,7 +37,7 @@ from datetime import date
 from pathlib import Path
 
 from fixtures.claims.claim import ARTICLE_FAMILY, band_around, family_of_claim
-from fixtures.claims.outcomes import leaf_at
+from fixtures.claims.outcomes import leaf_at, pin_held
 from reports.build import EvidenceError, build_report, load_evidence
 from reports.drift import DriftError, drift_table
 from reports.formatting import signed
@@ -175,8 +175,7 @@ def environment_matrix(evidences: dict[str, dict], baseline: str = BASELINE) -> 
                 "verdict": o["verdict"],
                 "effect": why(o),
                 "changed": "" if env == baseline else changed_against(o, base.get(claim_id), same_family(env, family_of_claim(o["claim"]))),
-                "pin": o.get("finding_changed") or ("" if o["verdict"] == o["expected"]
-                                                    else f"expected {o['expected']}"),
+                "pin": o.get("finding_changed") or ("" if pin_held(o) else f"expected {o['expected']}"),
             }
         rows.append({"id": claim_id, "cells": cells})
     versions = {env: {k: v for k, v in ev["environment"]["versions"].items() if k in VERSION_KEYS}

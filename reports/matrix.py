@@ -13,6 +13,7 @@ once, the error rate across a row of variants, which no single cell shows.
 from __future__ import annotations
 
 from fixtures.claims.claim import ARTICLE_FAMILY, family_of_claim
+from fixtures.claims.outcomes import pin_held
 from reports.directions import DECIDED, ahead, direction
 from reports.formatting import DECISION_LEVEL_NOTE, effect as part_effect, number
 
@@ -70,8 +71,7 @@ def verdict_label(outcome: dict, headline: dict) -> str:
 def cell(outcome: dict, headline: dict) -> dict:
     return {"verdict": outcome["verdict"], "label": verdict_label(outcome, headline),
             "direction": direction(outcome), "other_way": other_way(outcome, headline), "effect": why(outcome),
-            "seeds": outcome.get("n_seeds"), "as_expected": outcome["verdict"] == outcome["expected"]
-            and not outcome.get("finding_changed")}
+            "seeds": outcome.get("n_seeds"), "as_expected": pin_held(outcome)}
 
 
 def headline_of(outcomes: dict[str, dict | None]) -> dict:

@@ -6,6 +6,7 @@ the pytester tests run claim sessions as a user would, so the exit status is wha
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -18,7 +19,7 @@ from fixtures.claims.conjunction import all_of
 from fixtures.claims.decisions import Evaluated, decide
 from fixtures.claims.margins import LEARNT_ACCURACY, log_margin
 from fixtures.training.models import ModelConfig
-from fixtures.claims.outcomes import deciding_part, finding_change
+from fixtures.claims.outcomes import deciding_part, finding_change, make_outcome, whole_family_reach
 from fixtures.training.results import RunResult
 from fixtures.stats import directional, equivalence
 from fixtures.claims.validity import untestable_reason
@@ -222,6 +223,55 @@ def test_a_pinned_support_catches_a_halved_effect_and_another_headline_part():
     assert "decided by part 'also good'" in finding_change(pinned, "supported", e, found(SUPPORTED, "also good"))
 
 
+# A session that selects some claims (-k) is a Holm family of its own; the pins are the whole
+# family's. A1_ALONE supports at alpha (p 0.048) but not at Bonferroni over 2 (0.096).
+A1_ALONE = directional(A_P048, B, alternative="greater", paired=True)
+CLEAR = directional([x + 1.0 for x in B], B, alternative="greater", paired=True)  # p far below 0.025
+
+
+def alone(result, spent: float = 1.0):
+    e = evaluated("Z1", result)
+    return e, decide([e], "holm", spent=spent)["Z1"]
+
+
+@pytest.mark.parametrize("whole, stands", [(2, True), (0, False)], ids=["subset", "whole-family"])
+def test_a_pin_the_whole_family_could_still_give_stands_beside_a_subset_decision(whole, stands):
+    e, decided = alone(A1_ALONE)
+    assert decided.verdict == "supported"
+    pinned = pinned_to(A1_ALONE, "", "inconclusive")
+    reach = whole_family_reach(pinned, e, decided, whole)
+    assert bool(reach) is stands
+    if stands:
+        assert "supported in this session's Holm family; inconclusive at Bonferroni over the pinned family's 2" in reach
+
+
+def test_a_pinned_inconclusive_verdict_that_even_the_strictest_level_decides_has_changed():
+    e, decided = alone(CLEAR)
+    assert whole_family_reach(pinned_to(CLEAR, "", "inconclusive"), e, decided, 17) == ""
+
+
+def test_the_strictest_level_is_taken_at_the_deciding_look():
+    """A look that spends 90% of alpha judges p 0.0336 as 0.0373 (supported); Bonferroni over 2
+    at that look as 0.0747 (inconclusive), over a family of weight 1.3 as 0.0485 (supported)."""
+    e, decided = alone(directional(A_P034, B, alternative="greater", paired=True), spent=0.9)
+    assert decided.verdict == "supported" and decided.spent == 0.9
+    pinned = pinned_to(e.result, "", "inconclusive")
+    assert whole_family_reach(pinned, e, decided, 2)  # 2 x 0.0336 / 0.9 > 0.05
+    assert whole_family_reach(pinned, e, decided, 1.3) == ""  # 1.3 x 0.0336 / 0.9 < 0.05
+
+
+def test_a_pin_that_stands_by_reach_still_holds_its_effect_to_the_band():
+    e, decided = alone(A1_ALONE)
+    kept = make_outcome(e, decided, pinned_to(A1_ALONE, "", "inconclusive"), scale="ci", decisions="holm",
+                        n=6, whole_family=2)
+    assert kept.as_expected and kept.pin_reach and not kept.finding_changed
+    moved = Expectation("inconclusive", "m", part="", effect=2.0, band=(1.5, 2.5))
+    changed = make_outcome(e, decided, moved, scale="ci", decisions="holm", n=6, whole_family=2)
+    assert "left its pinned band" in changed.finding_changed and not changed.as_expected
+    unpinned = make_outcome(e, decided, pinned_to(A1_ALONE, "", "inconclusive"), scale="ci", decisions="holm", n=6)
+    assert not unpinned.as_expected and unpinned.pin_reach == ""
+
+
 def test_band_around_widens_the_ci_by_its_width():
     assert band_around(0.1, 0.3) == pytest.approx((-0.1, 0.5))
 
@@ -282,6 +332,52 @@ def test_the_exit_status_follows_the_family_wise_rule(pytester, tmp_path, rule, 
                                 f"--decisions={rule}", "--seeds=6")
     result.assert_outcomes(**outcome)
     result.stdout.fnmatch_lines(["Z1 *", "Z2 *"])
+
+
+PINNED_FAMILY = """
+import pytest
+from fixtures.claims.claim import Claim, Expectation, claim_params
+from fixtures.stats import directional
+
+B = {b!r}
+PIN = Expectation("inconclusive", "planted: Holm over Z1 and Z2", part="", effect=0.1667, band=(0.0, 0.4))
+Z1 = Claim(id="Z1", experiment="t", english="-", turkish="-", metric="m", test="t", expected={{"ci": PIN}},
+           evaluate=lambda runs: directional({a1!r}, B, alternative="greater", paired=True))
+Z2 = Claim(id="Z2", experiment="t", english="-", turkish="-", metric="m", test="t", expected={{"ci": PIN}},
+           evaluate=lambda runs: directional({a2!r}, B, alternative="greater", paired=True))
+
+@pytest.mark.parametrize("claim", claim_params(Z1, Z2))
+def test_claim(claim, judge):
+    judge(claim)
+"""
+# Z1 at p 0.048 and Z2 at 0.034 are both inconclusive under Holm over the two (0.067), as pinned.
+# -k Z1 alone supports Z1 (0.048), which the pair could not (Bonferroni over 2: 0.096): the pin
+# stands. Z1 at mean +0.267 with p 0.0048 would be supported by the pair too: a changed finding.
+A_P0048 = [1.1, 1.3, 1.0, 1.3, 1.2, 1.2]
+
+
+@pytest.mark.parametrize("a1, select, outcome", [
+    (A_P048, [], {"xfailed": 2}),
+    (A_P048, ["-k", "Z1"], {"xfailed": 1, "deselected": 1}),
+    (A_P0048, ["-k", "Z1"], {"failed": 1, "deselected": 1}),
+], ids=["whole-family", "subset-pin-stands", "subset-planted-change"])
+def test_a_subset_family_fails_a_pin_only_where_the_whole_family_could_not_give_it(pytester, tmp_path, a1,
+                                                                                    select, outcome):
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
+    pytester.makepyfile(test_family=PINNED_FAMILY.format(a1=a1, a2=A_P034, b=B))
+    result = pytester.runpytest(f"--store={tmp_path / 's.sqlite'}", f"--report-dir={tmp_path / 'out'}",
+                                "--seeds=6", "--scale=ci", *select)
+    result.assert_outcomes(**outcome)
+    z1 = next(o for o in json.loads((tmp_path / "out" / "evidence.json").read_text())["outcomes"]
+              if o["claim"]["id"] == "Z1")
+    if select and "xfailed" in outcome:
+        assert z1["verdict"] == "supported"
+        assert "inconclusive at Bonferroni over the pinned family's 2 claims" in z1["pin_reach"]
+        result.stdout.fnmatch_lines(["Z1  supported *inconclusive yes*", "    pin stands: supported in this*"])
+    else:
+        assert not z1["pin_reach"]
+    if "failed" in outcome:  # a pinned xfail that passed: strict XPASS
+        result.stdout.fnmatch_lines(["*XPASS(strict)*Z1*", "Z1  supported *inconclusive NO*"])
 
 
 UNTESTABLE = """
