@@ -54,7 +54,7 @@ class EnvironmentRun:
 
     name: str
     status: str  # "ok" (pytest exit 0), "claims" (exit 1: a claim not as expected), "failed",
-    # or "earlier" (the baseline's evidence from an earlier run in the same folder)
+    # or "earlier" (evidence an earlier run left in the same night's folder: ``with_earlier``)
     returncode: int
     seconds: float
     evidence: str | None  # path of its evidence.json, when the session wrote one
@@ -242,9 +242,11 @@ def exit_status(result: dict, judge: str = "all") -> int:
         return 3
     if judge == "none":
         return 0
+    now = {run["name"] for run in result["runs"] if run["status"] != "earlier"}  # earlier runs judged themselves
     changed = result["matrix"] and any(c and c["changed"] for row in result["matrix"]["rows"]
-                                       for c in row["cells"].values())
-    drifted = any(d["drifted"] for d in result["drift"].values()) or result["drift_errors"]
+                                       for env, c in row["cells"].items() if env in now)
+    drifted = (any(d["drifted"] for env, d in result["drift"].items() if env in now)
+               or any(env in now for env in result["drift_errors"]))
     pins = judge == "all" and any(run["status"] == "claims" for run in result["runs"])
     return 1 if changed or drifted or pins else 0
 
@@ -252,6 +254,9 @@ def exit_status(result: dict, judge: str = "all") -> int:
 def markdown(result: dict) -> str:
     lines = ["# The claims across environments", ""]
     for run in result["runs"]:
+        if run["status"] == "earlier":
+            lines.append(f"- **{run['name']}**: from an earlier run ({run['evidence']})")
+            continue
         lines.append(f"- **{run['name']}**: {run['status']} (exit {run['returncode']}, {run['seconds']:.0f} s)"
                      + (f": {run['problem']}" if run["problem"] else ""))
     if result["matrix"]:
@@ -291,6 +296,16 @@ def with_section(result: dict, folder: Path) -> None:
     build_report(evidence, folder, benchmarks=benchmarks, environments=result)
 
 
+def with_earlier(runs: list[EnvironmentRun], out: Path) -> list[EnvironmentRun]:
+    """``runs`` and, for every environment not run now, the evidence an earlier run left in the
+    night's folder (status "earlier"), in the order of ENVIRONMENTS: a night whose environments
+    run in several commands (the baseline first, the slow backends later) still gets one matrix."""
+    now = {run.name for run in runs}
+    earlier = [EnvironmentRun(name, "earlier", 0, 0.0, str(out / name / "evidence.json"))
+               for name in ENVIRONMENTS if name not in now and (out / name / "evidence.json").exists()]
+    return sorted(runs + earlier, key=lambda run: ENVIRONMENTS.index(run.name))
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m reports.environments", allow_abbrev=False,
                                      description=__doc__.splitlines()[0])
@@ -328,8 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = [run_environment(name, out, pytest_args,
                             None if name == BASELINE and args.pinned_here else args.tox.split())
             for name in names]
-    if BASELINE not in names and (out / BASELINE / "evidence.json").exists():  # an earlier run's
-        runs.insert(0, EnvironmentRun(BASELINE, "earlier", 0, 0.0, str(out / BASELINE / "evidence.json")))
+    runs = with_earlier(runs, out)
     for run in runs:
         if run.status == "failed":
             print(f"environments: {run.name} could not be built or run (exit {run.returncode}): {run.problem}",

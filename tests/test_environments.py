@@ -137,6 +137,23 @@ def test_unchanged_environments_exit_zero_and_write_the_report(tmp_path, monkeyp
     assert "--scale smoke" in (out / "jax" / "log.txt").read_text()  # pytest arguments reach tox
 
 
+def test_environments_run_in_several_commands_share_one_matrix(tmp_path, monkeypatch):
+    """A night whose slow environments run in a later command still gets one matrix over all of
+    them; what the earlier command ran is shown, not judged again (its own exit judged it)."""
+    moved = evidence()
+    next(o for o in moved["outcomes"] if o["verdict"] == "supported")["verdict"] = "refuted"
+    path = tmp_path / "moved.json"
+    path.write_text(json.dumps(moved))
+    assert run(tmp_path, monkeypatch, "pinned", "latest", FAKE_TOX_EVIDENCE_LATEST=str(path)) == 1
+    monkeypatch.delenv("FAKE_TOX_EVIDENCE_LATEST")
+    assert run(tmp_path, monkeypatch, "torch") == 0
+    result = json.loads((tmp_path / "night" / "environments.json").read_text())
+    assert [(r["name"], r["status"]) for r in result["runs"]] == [("pinned", "earlier"), ("latest", "earlier"),
+                                                                  ("torch", "ok")]
+    assert result["matrix"]["environments"] == ["pinned", "latest", "torch"]
+    assert "latest**: from an earlier run" in (tmp_path / "night" / "environments.md").read_text()
+
+
 def test_the_baseline_report_has_the_environments_as_a_section(tmp_path, monkeypatch):
     """The pinned environment's claims report is rebuilt with the matrix and drift tables, its
     links one folder up; `python -m reports build --environments` rebuilds the same section."""
