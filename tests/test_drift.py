@@ -76,6 +76,19 @@ def test_identical_files_drift_nothing():
     assert table.summary() == "drift: 0 of 6 (configuration, metric) tests moved beyond noise (Holm, alpha 0.05)"
 
 
+@pytest.mark.parametrize("environment_accuracy, drifted", [
+    (0.1135, False),  # 1,135 of 10,000 as Keras on PyTorch stores it; TensorFlow: float32's nearest
+    (0.1136, True),  # one more image right in every seed: a constant shift is a change
+], ids=["same-count-other-float", "one-image-more"])
+def test_accuracy_compares_as_a_count_of_test_images(environment_accuracy, drifted):
+    ci = SCALES["ci"]
+    base = {"stuck": [fake_run(s, float(np.float32(0.1135)), 2.3, [2.3]) for s in range(3)]}
+    env = {"stuck": [fake_run(s, environment_accuracy, 2.3, [2.3]) for s in range(3)]}
+    table = drift_table(evidence(env, scale=ci), evidence(base, scale=ci))
+    row = next(row for row in table.rows if row.metric == "final test accuracy")
+    assert row.drifted is drifted and (row.difference == 0) is not drifted
+
+
 def test_rows_pair_by_seed_number_and_holm_runs_over_the_table():
     rng = rng_for("drift table holm")
     base = planted_runs(rng, ["a", "b", "c"], range(5))
@@ -87,8 +100,9 @@ def test_rows_pair_by_seed_number_and_holm_runs_over_the_table():
     assert all(row.drifted == (row.holm_pvalue < ALPHA) for row in table.rows)
     assert {(row.config, row.metric) for row in table.drifted} == {("b", "final test accuracy")}
     c = next(row for row in table.rows if row.config == "c" and row.metric == "final test accuracy")
-    by_seed = {run["seed"]: run["test_accuracy"][-1] for run in env["c"]}
-    expected = [by_seed[s] - run["test_accuracy"][-1] for s, run in enumerate(base["c"])]
+    accuracy = METRICS["final test accuracy"]  # as a count of the scale's test images
+    by_seed = {run["seed"]: accuracy(run, SMOKE.test_size) for run in env["c"]}
+    expected = [by_seed[s] - accuracy(run, SMOKE.test_size) for s, run in enumerate(base["c"])]
     assert c.n == 5 and c.pvalue == pytest.approx(float(stats.ttest_1samp(expected, 0).pvalue), rel=1e-9)
 
 
