@@ -237,17 +237,21 @@ def compare(runs: list[EnvironmentRun], baseline: str = BASELINE) -> dict:
 JUDGE = ("all", "baseline", "none")  # what, besides a failed environment, fails the run
 
 
-def exit_status(result: dict, judge: str = "all") -> int:
+def exit_status(result: dict, judge: str = "all", rebuilt: bool = False) -> int:
+    """0, 1 or 3 (see the module docstring) over the environments run now; an earlier run's
+    were judged by its own command, unless ``rebuilt`` (``--rebuild``) judges them all again."""
     if any(run["status"] == "failed" for run in result["runs"]):
         return 3
     if judge == "none":
         return 0
-    now = {run["name"] for run in result["runs"] if run["status"] != "earlier"}  # earlier runs judged themselves
-    changed = result["matrix"] and any(c and c["changed"] for row in result["matrix"]["rows"]
-                                       for env, c in row["cells"].items() if env in now)
+    now = {run["name"] for run in result["runs"] if rebuilt or run["status"] != "earlier"}
+    cells = [(env, c) for row in (result["matrix"] or {}).get("rows", ()) for env, c in row["cells"].items()
+             if c and env in now]
+    changed = any(c["changed"] for _, c in cells)
     drifted = (any(d["drifted"] for env, d in result["drift"].items() if env in now)
                or any(env in now for env in result["drift_errors"]))
-    pins = judge == "all" and any(run["status"] == "claims" for run in result["runs"])
+    pins = judge == "all" and (any(run["status"] == "claims" for run in result["runs"])
+                               or (rebuilt and any(c["pin"] for _, c in cells)))
     return 1 if changed or drifted or pins else 0
 
 
@@ -323,6 +327,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--pinned-here", action="store_true",
                         help="run the pinned environment in this Python instead of a tox env of its own "
                              "(where requirements.txt is installed already, as in .ci/run)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="run nothing: compare and judge again the evidence already in the night's "
+                             "folder (after a change to the comparison itself)")
     return parser
 
 
@@ -340,9 +347,15 @@ def main(argv: list[str] | None = None) -> int:
         names.remove(BASELINE)
         names.insert(0, BASELINE)
     out = args.dir / args.date
-    runs = [run_environment(name, out, pytest_args,
-                            None if name == BASELINE and args.pinned_here else args.tox.split())
-            for name in names]
+    if args.rebuild and (args.environments or pytest_args):
+        print("environments: --rebuild runs nothing: give it no ENV and no pytest arguments", file=sys.stderr)
+        return 2
+    if args.rebuild and not out.is_dir():
+        print(f"environments: --rebuild: no night's folder {out}", file=sys.stderr)
+        return 2
+    runs = [] if args.rebuild else [
+        run_environment(name, out, pytest_args, None if name == BASELINE and args.pinned_here else args.tox.split())
+        for name in names]
     runs = with_earlier(runs, out)
     for run in runs:
         if run.status == "failed":
@@ -355,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     page = write_outputs(result, out)
     print(markdown(result))
-    status = exit_status(result, args.judge)
+    status = exit_status(result, args.judge, rebuilt=args.rebuild)
     print(f"environments: report {page}; exit {status}")
     return status
 

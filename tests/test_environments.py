@@ -154,6 +154,26 @@ def test_environments_run_in_several_commands_share_one_matrix(tmp_path, monkeyp
     assert "latest**: from an earlier run" in (tmp_path / "night" / "environments.md").read_text()
 
 
+def test_rebuild_judges_the_nights_evidence_again_without_running(tmp_path, monkeypatch, capsys):
+    """After a change to the comparison itself, ``--rebuild`` recomputes the matrix and drift
+    tables from the folder's evidence (nothing runs) and judges every environment again."""
+    moved = evidence()
+    next(o for o in moved["outcomes"] if o["verdict"] == "supported")["verdict"] = "refuted"
+    path = tmp_path / "moved.json"
+    path.write_text(json.dumps(moved))
+    assert run(tmp_path, monkeypatch, "pinned", "latest", FAKE_TOX_EVIDENCE_LATEST=str(path)) == 1
+    rebuild = ["--rebuild", "--dir", str(tmp_path), "--date", "night", "--tox", "/nonexistent/tox", "--judge", "baseline"]
+    assert main(rebuild) == 1  # the moved verdict, judged again; no tox was needed
+    result = json.loads((tmp_path / "night" / "environments.json").read_text())
+    assert {r["status"] for r in result["runs"]} == {"earlier"}
+    monkeypatch.delenv("FAKE_TOX_EVIDENCE_LATEST")
+    assert run(tmp_path / "clean", monkeypatch, "pinned", "latest") == 0
+    assert main(["--rebuild", "--dir", str(tmp_path / "clean"), "--date", "night", "--judge", "baseline"]) == 0
+    assert main(["jax", "--rebuild", "--dir", str(tmp_path)]) == 2
+    assert main(["--rebuild", "--dir", str(tmp_path), "--date", "no-such-night"]) == 2
+    assert "no night's folder" in capsys.readouterr().err
+
+
 def test_the_baseline_report_has_the_environments_as_a_section(tmp_path, monkeypatch):
     """The pinned environment's claims report is rebuilt with the matrix and drift tables, its
     links one folder up; `python -m reports build --environments` rebuilds the same section."""
