@@ -116,6 +116,7 @@ def with_defaults(outcome: dict) -> dict:
         "adjusted_refutation_pvalue": None,
         "unit": "seeds",
         "untestable": "",
+        "pin_reach": "",
         "deciding_part": {"name": headline_name(summary), "difference": summary.get("difference"),
                           "ci": summary.get("confidence_interval")},
         "tightest": {},

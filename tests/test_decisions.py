@@ -374,6 +374,7 @@ def test_a_subset_family_fails_a_pin_only_where_the_whole_family_could_not_give_
         assert z1["verdict"] == "supported"
         assert "inconclusive at Bonferroni over the pinned family's 2 claims" in z1["pin_reach"]
         result.stdout.fnmatch_lines(["Z1  supported *inconclusive yes*", "    pin stands: supported in this*"])
+        assert 'class="pin-reach">supported in this session' in (tmp_path / "out" / "index.html").read_text()
     else:
         assert not z1["pin_reach"]
     if "failed" in outcome:  # a pinned xfail that passed: strict XPASS
