@@ -11,15 +11,18 @@ compared with the baseline's evidence:
   and what changed against the baseline (another verdict, another deciding part, or an effect
   outside the band around the baseline's 95% CI, ``band_around``, as a pin is checked);
 - the **drift table** per environment (``reports.drift``): which configurations' per-seed numbers
-  moved beyond float noise (paired by seed, Holm over the table).
+  moved beyond float noise (paired by seed, Holm over the table);
+- a **confirmation** of each environment's drift flags (``reports.confirm``): the claims that read a
+  flagged configuration run again in that environment and in the baseline on fresh seeds, and a
+  flag counts only if the same test holds there too (``--confirm-seeds``, default 6; 0: none).
 
 Written to ``<dir>/<date>/environments.json``, ``environments.md`` and ``index.html``; the
 baseline's own claims report (``<dir>/<date>/pinned/index.html``) is rebuilt with the same matrix
 and drift tables as a section of it.
 
 Exit status: 0 when nothing changed; 1 when a finding changed against the baseline, a
-configuration drifted, or a claim came out other than its pinned expectation in some
-environment (``--judge`` narrows this: ``baseline`` leaves the pins out, for a scale that has
+configuration drifted (and the drift held on fresh seeds), or a claim came out other than its
+pinned expectation in some environment (``--judge`` narrows this: ``baseline`` leaves the pins out, for a scale that has
 none; ``none`` only builds, runs and reports, as CI does at smoke); 3 when an environment could
 not be built or run (the others still run and are reported; the failed one is named with its
 last log line); 2 for a usage error.
@@ -39,6 +42,7 @@ from pathlib import Path
 from fixtures.claims.claim import ARTICLE_FAMILY, band_around, family_of_claim
 from fixtures.claims.outcomes import leaf_at, pin_held
 from reports.build import EvidenceError, build_report, load_evidence
+from reports.confirm import FRESH_SEEDS, confirm_flags, confirmation_plan
 from reports.drift import DriftError, drift_table
 from reports.formatting import signed
 from reports.matrix import why
@@ -234,6 +238,43 @@ def compare(runs: list[EnvironmentRun], baseline: str = BASELINE) -> dict:
     return result
 
 
+def confirm_drift(result: dict, out: Path, pytest_args: list[str], tox: list[str] | None,
+                  baseline_tox: list[str] | None, fresh: int = FRESH_SEEDS, rerun: set[str] = frozenset()) -> None:
+    """Put each environment's drift flags to a second test on fresh seeds (``reports.confirm``),
+    in ``out/confirm/ENV/``: for the environments in ``rerun`` the claims that read a flagged
+    configuration run again there and in the baseline (``tox``, ``baseline_tox``: None runs in this
+    Python); for the others an earlier confirmation's evidence is judged again if the folder
+    has it. Adds ``confirmation`` to ``result["drift"][env]``; its ``confirmed`` flags are the
+    ones that count (``exit_status``)."""
+    evidences = {run["name"]: run["evidence"] for run in result["runs"] if run["evidence"]}
+    for env, drift in result["drift"].items():
+        if not drift["drifted"]:
+            continue
+        night, base = load_evidence(Path(evidences[env]))[0], load_evidence(Path(evidences[BASELINE]))[0]
+        table = drift_table(night, base)
+        plan = confirmation_plan(table, night, base, fresh)
+        folder = out / "confirm" / env
+        entry = {"claims": list(plan.claims), "seeds": plan.seeds, "seconds": 0.0, "problem": ""}
+        if env in rerun:
+            args = plan.pytest_args(pytest_args)
+            print(f"environments: confirming {env}'s {len(table.drifted)} drift flag(s) on fresh seeds: "
+                  f"pytest claims/ {' '.join(args)} in {env} and {BASELINE}", flush=True)
+            ran = [run_environment(env, folder, args, tox), run_environment(BASELINE, folder, args, baseline_tox)]
+            entry["seconds"] = sum(run.seconds for run in ran)
+            entry["problem"] = "; ".join(f"{run.name}: {run.problem}" for run in ran if run.status == "failed")
+        paths = [folder / name / "evidence.json" for name in (env, BASELINE)]
+        if not all(path.exists() for path in paths):
+            if env in rerun or folder.exists():
+                entry.update(problem=entry["problem"] or "no confirmation evidence", confirmed=drift["drifted"],
+                             summary="confirmation: not run, the flags stand", markdown="")
+                drift["confirmation"] = entry
+            continue
+        check = confirm_flags(table.drifted, *(load_evidence(path)[0] for path in paths), plan.fresh_after, fresh)
+        entry.update(summary=check.summary(), markdown=check.markdown(),
+                     confirmed=[f"{row.flag.label} {row.flag.metric}" for row in check.confirmed])
+        drift["confirmation"] = entry
+
+
 JUDGE = ("all", "baseline", "none")  # what, besides a failed environment, fails the run
 
 
@@ -248,11 +289,18 @@ def exit_status(result: dict, judge: str = "all", rebuilt: bool = False) -> int:
     cells = [(env, c) for row in (result["matrix"] or {}).get("rows", ()) for env, c in row["cells"].items()
              if c and env in now]
     changed = any(c["changed"] for _, c in cells)
-    drifted = (any(d["drifted"] for env, d in result["drift"].items() if env in now)
+    drifted = (any(counted_drift(d) for env, d in result["drift"].items() if env in now)
                or any(env in now for env in result["drift_errors"]))
     pins = judge == "all" and (any(run["status"] == "claims" for run in result["runs"])
                                or (rebuilt and any(c["pin"] for _, c in cells)))
     return 1 if changed or drifted or pins else 0
+
+
+def counted_drift(drift: dict) -> list[str]:
+    """The flags that fail a night: those confirmed on fresh seeds where a confirmation ran,
+    else every flag."""
+    confirmation = drift.get("confirmation")
+    return drift["drifted"] if confirmation is None else confirmation["confirmed"]
 
 
 def markdown(result: dict) -> str:
@@ -268,6 +316,12 @@ def markdown(result: dict) -> str:
                   matrix_markdown(result["matrix"])]
     for env, drift in result["drift"].items():
         lines += [f"## Drift: {env} against {BASELINE}", "", drift["summary"], "", drift["markdown"]]
+        confirmation = drift.get("confirmation")
+        if confirmation:
+            lines += [f"### Confirmation on fresh seeds ({', '.join(confirmation['claims'])} on "
+                      f"{confirmation['seeds']} seeds, {confirmation['seconds']:.0f} s)", "",
+                      confirmation["summary"] + (f"; {confirmation['problem']}" if confirmation["problem"] else ""),
+                      "", confirmation["markdown"]]
     for env, error in result["drift_errors"].items():
         lines += [f"## Drift: {env}", "", f"not compared: {error}", ""]
     return "\n".join(lines) + "\n"
@@ -327,6 +381,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--pinned-here", action="store_true",
                         help="run the pinned environment in this Python instead of a tox env of its own "
                              "(where requirements.txt is installed already, as in .ci/run)")
+    parser.add_argument("--confirm-seeds", type=int, default=FRESH_SEEDS, metavar="N",
+                        help=f"test each drift flag again on N fresh seeds (default {FRESH_SEEDS}) and fail "
+                             "only on the confirmed ones; 0: every flag fails the night")
     parser.add_argument("--rebuild", action="store_true",
                         help="run nothing: compare and judge again the evidence already in the night's "
                              "folder (after a change to the comparison itself)")
@@ -350,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.rebuild and (args.environments or pytest_args):
         print("environments: --rebuild runs nothing: give it no ENV and no pytest arguments", file=sys.stderr)
         return 2
+    if args.confirm_seeds == 1 or args.confirm_seeds < 0:
+        print(f"environments: --confirm-seeds takes 0 (no confirmation) or at least 2, got {args.confirm_seeds}",
+              file=sys.stderr)
+        return 2
     if args.rebuild and not out.is_dir():
         print(f"environments: --rebuild: no night's folder {out}", file=sys.stderr)
         return 2
@@ -366,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     except EvidenceError as error:
         print(f"environments: {error}", file=sys.stderr)
         return 3
+    if args.confirm_seeds:
+        tox = args.tox.split()
+        rerun = set() if args.rebuild else {run.name for run in runs if run.status != "earlier"}
+        confirm_drift(result, out, pytest_args, tox, None if args.pinned_here else tox, args.confirm_seeds, rerun)
     page = write_outputs(result, out)
     print(markdown(result))
     status = exit_status(result, args.judge, rebuilt=args.rebuild)

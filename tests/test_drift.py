@@ -235,21 +235,29 @@ SEEDS = 10  # the article scale's seeds
 SD = np.array([0.01, 0.05, 0.05])  # seed SD of accuracy, log test loss, log mean training loss
 
 
-def simulated_table(rng: np.random.Generator, shift: float = 0.0):
-    """One (environment, baseline) pair: per-seed values with seed noise; the environment is
-    the baseline plus independent noise of the same size (the float-noise case), its three
-    metrics' noises correlated 0.5; ``shift`` noise SDs added to config0's final test accuracy."""
+def simulated_runs(rng: np.random.Generator, shift: float = 0.0, seeds=range(SEEDS), configs=CONFIGS) -> dict:
+    """{"environment": runs, "baseline": runs} on ``seeds``: per-seed values with seed noise; the
+    environment is the baseline plus independent noise of the same size (the float-noise case),
+    its three metrics' noises correlated 0.5; ``shift`` noise SDs added to config0's final test
+    accuracy."""
+    seeds = list(seeds)
     runs = {"baseline": {}, "environment": {}}
-    for label in CONFIGS:
-        seed_effect = rng.normal(size=(SEEDS, 3))
-        common = rng.normal(size=(SEEDS, 1))
-        noise = math.sqrt(0.5) * common + math.sqrt(0.5) * rng.normal(size=(SEEDS, 3))
+    for label in configs:
+        seed_effect = rng.normal(size=(len(seeds), 3))
+        common = rng.normal(size=(len(seeds), 1))
+        noise = math.sqrt(0.5) * common + math.sqrt(0.5) * rng.normal(size=(len(seeds), 3))
         if label == "config0":
             noise[:, 0] += shift
         for side, z in (("baseline", seed_effect), ("environment", seed_effect + noise)):
             values = (np.array([0.9, -1.0, -0.5]) + SD * z).tolist()
             runs[side][label] = [fake_run(s, acc, math.exp(log_test), [math.exp(log_train)])
-                                 for s, (acc, log_test, log_train) in enumerate(values)]
+                                 for s, (acc, log_test, log_train) in zip(seeds, values)]
+    return runs
+
+
+def simulated_table(rng: np.random.Generator, shift: float = 0.0):
+    """The drift table of one ``simulated_runs`` pair."""
+    runs = simulated_runs(rng, shift)
     return drift_table(evidence(runs["environment"]), evidence(runs["baseline"]), alpha=ALPHA)
 
 

@@ -1,6 +1,7 @@
 """A stand-in for ``tox`` in tests/test_environments.py: ``fake_tox.py -e NAME -- --report-dir=DIR ...``.
 
-It writes tests/data/evidence.json (or the file FAKE_TOX_EVIDENCE_<NAME> names) into DIR as the
+It writes tests/data/evidence.json (or the file FAKE_TOX_EVIDENCE_<NAME> names; for a
+confirmation's session, one given ``--seeds``, FAKE_TOX_CONFIRM_<NAME> if set) into DIR as the
 environment's evidence and exits FAKE_TOX_EXIT_<NAME> (default 0); an environment named in
 FAKE_TOX_FAIL writes nothing and exits 1 after a pip-like error line, as a failed install does.
 """
@@ -18,6 +19,8 @@ if name in os.environ.get("FAKE_TOX_FAIL", "").split(","):
     print("ERROR: Could not find a version that satisfies the requirement tf-nightly (from versions: none)")
     sys.exit(1)
 source = os.environ.get(f"FAKE_TOX_EVIDENCE_{name.upper()}", str(Path(__file__).with_name("evidence.json")))
+if "--seeds" in args:
+    source = os.environ.get(f"FAKE_TOX_CONFIRM_{name.upper()}", source)
 Path(report_dir).mkdir(parents=True, exist_ok=True)
 shutil.copyfile(source, Path(report_dir) / "evidence.json")
 print(f"{name}: ran pytest claims/ {' '.join(args[args.index('--') + 1:])}")
