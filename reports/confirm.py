@@ -14,15 +14,19 @@ put to a second, independent test before it counts, the way that replication was
   independent of it.
 - **The same test** (``fixtures.stats.paired_drift``, paired by seed) on the flagged
   (configuration, metric) only, **Holm over the night's flags** of that environment.
-- **Confirmed** when the adjusted p is below alpha and the difference has the flag's sign (or a
-  run diverged on one side only, a change by itself). A flag that cannot be tested again (no
-  confirmation evidence, fewer than 2 fresh seeds on both sides) stands: it is not confirmed
-  away by a missing run.
+- **Confirmed** when the adjusted p is below alpha and the difference has the flag's sign. A
+  run diverging on one side only is a change by itself (``paired_drift``'s rule), without a
+  sign: where the flag or the fresh seeds have one, the sign is not asked for. A flag that
+  cannot be tested again (no claim of the night reads its configuration, the confirmation did
+  not run or left fewer than 2 fresh seeds on both sides) stands: it is not confirmed away by a
+  missing run, and the night exits 1 for it.
 
 Under no change the night fails for drift only if both tests reject: at most alpha x alpha per
-table (the second test alone is at alpha, and independent of the first). A real change of two
-seed SDs is flagged in about 93% of tables (``tests/test_drift.py``) and confirmed on six seeds
-in most of those (``tests/test_confirm.py`` measures both).
+table (the second test alone is at alpha, and independent of the first; the sign check halves
+it again). That assumes, as ``paired_drift`` does, that whether a run diverges is fixed by its
+configuration and seed, not by chance. A real change of two seed SDs is flagged in about 93%
+of tables (``tests/test_drift.py``) and confirmed on six seeds in most of those
+(``tests/test_confirm.py`` measures both).
 
 Pre-registered (2026-12-07) before any night was judged with it; the default is ``fresh`` = 6
 seeds, as in the replication above; ``python -m reports.environments --confirm-seeds 0`` judges
@@ -56,18 +60,21 @@ class ConfirmationPlan:
     fresh: int
 
     def pytest_args(self, night_args: list[str]) -> list[str]:
-        """The night's pytest arguments without its own selection and seed count, with the
-        plan's. ``-k`` matches by substring, so a claim whose id contains another's (D3s, D3)
-        comes along: more training, the same test."""
+        """The night's pytest arguments without its own selection, seed count and ``--fresh``
+        (the night's runs are in the store), with the plan's. ``-k`` matches by substring, so a
+        claim whose id contains another's (D3s, D3) comes along: more training, the same test."""
         return [*without_selection(night_args), "-k", " or ".join(self.claims), "--seeds", str(self.seeds)]
 
 
 def without_selection(args: list[str]) -> list[str]:
-    """``args`` without ``-k``/``-m``/``--seeds`` and their values (either spelling)."""
+    """``args`` without ``-k``/``-m``/``--seeds`` and their values (either spelling), and
+    without ``--fresh``."""
     kept, skip = [], False
     for arg in args:
         if skip:
             skip = False
+            continue
+        if arg == "--fresh":
             continue
         if arg in ("-k", "-m", "--seeds"):
             skip = True
@@ -81,7 +88,10 @@ def without_selection(args: list[str]) -> list[str]:
 def confirmation_plan(table: DriftTable, evidence: dict, baseline: dict,
                       fresh: int = FRESH_SEEDS) -> ConfirmationPlan | None:
     """The plan for ``table``'s flags (None when nothing drifted): every claim of ``evidence``
-    that reads a flagged configuration (its run config equals one of the claim's configs)."""
+    that reads a flagged configuration. A claim lists its configurations as the article's; a
+    variant's runs add its change (``bn_position``, ``learning_rate``), so a claim reads a run
+    whose config holds every field of one of the claim's. That may take a claim too many (D7's
+    batch-1024 net matches D7u's 16-epoch one): more training, the same test."""
     if fresh < 2:
         raise ValueError(f"a confirmation needs at least 2 fresh seeds, got {fresh}")
     flagged = {(row.variant, row.config) for row in table.drifted}
@@ -93,9 +103,14 @@ def confirmation_plan(table: DriftTable, evidence: dict, baseline: dict,
         common = {run["seed"] for run in env_runs} & {run["seed"] for run in base_runs}
         fresh_after[(variant, label)] = max(common, default=-1)
         config = env_runs[0]["config"] if env_runs else None
-        claims |= {o["claim"]["id"] for o in _outcomes(evidence, variant) if config in o.get("configs", [])}
+        claims |= {o["claim"]["id"] for o in _outcomes(evidence, variant)
+                   if config and any(_holds(config, c) for c in o.get("configs", []))}
     seeds = max(fresh_after.values()) + 1 + fresh
     return ConfirmationPlan(claims=tuple(sorted(claims)), seeds=seeds, fresh_after=fresh_after, fresh=fresh)
+
+
+def _holds(run_config: dict, claim_config: dict) -> bool:
+    return all(run_config.get(key) == value for key, value in claim_config.items())
 
 
 @dataclass(frozen=True)
@@ -180,10 +195,17 @@ def confirm_flags(flags: list[DriftRow], evidence: dict, baseline: dict, fresh_a
     rows = [ConfirmRow(flag=flag, seeds=seeds, n=result.n, difference=result.difference,
                        standard_error=result.standard_error, df=result.df, pvalue=result.pvalue,
                        holm_pvalue=float(p), diverged_one_side=result.diverged_one_side,
-                       confirmed=bool(p < alpha and (result.diverged_one_side > 0
-                                                     or np.sign(result.difference) == np.sign(flag.difference))))
+                       confirmed=bool(p < alpha and _same_change(flag, result)))
             for (flag, seeds, result), p in zip(tested, adjusted)]
     return Confirmation(alpha=alpha, fresh=fresh, rows=tuple(rows + stands))
+
+
+def _same_change(flag: DriftRow, result) -> bool:
+    """Whether the fresh seeds' change is the flag's: the same sign, unless a run diverged on
+    one side only (in the flag or now), a change with no sign."""
+    if flag.diverged_one_side or result.diverged_one_side:
+        return True
+    return bool(np.sign(result.difference) == np.sign(flag.difference))
 
 
 def _standing(flag: DriftRow, seeds: tuple[int, ...], why: str) -> ConfirmRow:

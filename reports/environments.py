@@ -21,8 +21,8 @@ baseline's own claims report (``<dir>/<date>/pinned/index.html``) is rebuilt wit
 and drift tables as a section of it.
 
 Exit status: 0 when nothing changed; 1 when a finding changed against the baseline, a
-configuration drifted (and the drift held on fresh seeds), or a claim came out other than its
-pinned expectation in some environment (``--judge`` narrows this: ``baseline`` leaves the pins out, for a scale that has
+configuration drifted (and the drift held on fresh seeds, or could not be tested again), or a
+claim came out other than its pinned expectation in some environment (``--judge`` narrows this: ``baseline`` leaves the pins out, for a scale that has
 none; ``none`` only builds, runs and reports, as CI does at smoke); 3 when an environment could
 not be built or run (the others still run and are reported; the failed one is named with its
 last log line); 2 for a usage error.
@@ -255,6 +255,11 @@ def confirm_drift(result: dict, out: Path, pytest_args: list[str], tox: list[str
         plan = confirmation_plan(table, night, base, fresh)
         folder = out / "confirm" / env
         entry = {"claims": list(plan.claims), "seeds": plan.seeds, "seconds": 0.0, "problem": ""}
+        if not plan.claims:
+            entry.update(problem="no claim of the night reads a flagged configuration", confirmed=drift["drifted"],
+                         summary="confirmation: not run, the flags stand", markdown="")
+            drift["confirmation"] = entry
+            continue
         if env in rerun:
             args = plan.pytest_args(pytest_args)
             print(f"environments: confirming {env}'s {len(table.drifted)} drift flag(s) on fresh seeds: "
@@ -427,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     except EvidenceError as error:
         print(f"environments: {error}", file=sys.stderr)
         return 3
-    if args.confirm_seeds:
+    if args.confirm_seeds and args.judge != "none":  # none: nothing is judged, so nothing to confirm
         tox = args.tox.split()
         rerun = set() if args.rebuild else {run.name for run in runs if run.status != "earlier"}
         confirm_drift(result, out, pytest_args, tox, None if args.pinned_here else tox, args.confirm_seeds, rerun)
