@@ -247,18 +247,18 @@ def confirm_drift(result: dict, out: Path, pytest_args: list[str], tox: list[str
     has it. Adds ``confirmation`` to ``result["drift"][env]``; its ``confirmed`` flags are the
     ones that count (``exit_status``)."""
     evidences = {run["name"]: run["evidence"] for run in result["runs"] if run["evidence"]}
+    base = None
     for env, drift in result["drift"].items():
         if not drift["drifted"]:
             continue
-        night, base = load_evidence(Path(evidences[env]))[0], load_evidence(Path(evidences[BASELINE]))[0]
+        base = base or load_evidence(Path(evidences[BASELINE]))[0]
+        night = load_evidence(Path(evidences[env]))[0]
         table = drift_table(night, base)
         plan = confirmation_plan(table, night, base, fresh)
         folder = out / "confirm" / env
         entry = {"claims": list(plan.claims), "seeds": plan.seeds, "seconds": 0.0, "problem": ""}
         if not plan.claims:
-            entry.update(problem="no claim of the night reads a flagged configuration", confirmed=drift["drifted"],
-                         summary="confirmation: not run, the flags stand", markdown="")
-            drift["confirmation"] = entry
+            _flags_stand(drift, entry, "no claim of the night reads a flagged configuration")
             continue
         if env in rerun:
             args = plan.pytest_args(pytest_args)
@@ -270,14 +270,18 @@ def confirm_drift(result: dict, out: Path, pytest_args: list[str], tox: list[str
         paths = [folder / name / "evidence.json" for name in (env, BASELINE)]
         if not all(path.exists() for path in paths):
             if env in rerun or folder.exists():
-                entry.update(problem=entry["problem"] or "no confirmation evidence", confirmed=drift["drifted"],
-                             summary="confirmation: not run, the flags stand", markdown="")
-                drift["confirmation"] = entry
+                _flags_stand(drift, entry, entry["problem"] or "no confirmation evidence")
             continue
         check = confirm_flags(table.drifted, *(load_evidence(path)[0] for path in paths), plan.fresh_after, fresh)
         entry.update(summary=check.summary(), markdown=check.markdown(),
                      confirmed=[f"{row.flag.label} {row.flag.metric}" for row in check.confirmed])
         drift["confirmation"] = entry
+
+
+def _flags_stand(drift: dict, entry: dict, problem: str) -> None:
+    """A confirmation that could not test the flags again: they all count."""
+    drift["confirmation"] = {**entry, "problem": problem, "confirmed": drift["drifted"],
+                             "summary": "confirmation: not run, the flags stand", "markdown": ""}
 
 
 JUDGE = ("all", "baseline", "none")  # what, besides a failed environment, fails the run
