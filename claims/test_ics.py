@@ -128,6 +128,7 @@ IS1 = Claim(
     needs=(BN, PLAIN), must_learn=(BN, PLAIN), validity=BOTH_LEARN,
     evaluate=_higher_sooner,
     expected={
+        'article': Expectation('supported', 'measured 2026-12-07, 6 seeds: supported, headline part final test accuracy: difference +0.005133 (95% CI [+0.003448, +0.006819])', part='final test accuracy', effect=0.00513333, band=band_around(0.00344813, 0.00681854)),
         'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part final test accuracy: difference +0.02187 (95% CI [+0.01764, +0.02609])', part='final test accuracy', effect=0.0218667, band=band_around(0.0176412, 0.0260921)),
     },
 )
@@ -152,6 +153,7 @@ IS2 = Claim(
     evaluate=_compare(log_percentile_drift, BN, PLAIN, alternative="less",
                       margin=margins.log_margin(margins.MUCH_LOSS_RATIO)),
     expected={
+        'article': Expectation('supported', 'measured 2026-12-07, 6 seeds: supported, headline part effect: difference -0.4203 (95% CI [-0.4874, -0.3533])', part='', effect=-0.420316, band=band_around(-0.487381, -0.35325)),
         'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part effect: difference -0.6239 (95% CI [-0.7494, -0.4983])', part='', effect=-0.623867, band=band_around(-0.749399, -0.498335)),
     },
 )
@@ -173,6 +175,7 @@ ST1 = Claim(
     validity="all three nets must have learnt: 'trains as well' compares trained networks",
     evaluate=_noisy_as_well,
     expected={
+        'article': Expectation('refuted', 'measured 2026-12-07, 6 seeds: refuted, decided by noisy BN vs no BN: final test accuracy: difference +0.002683 (95% CI [+0.0002871, +0.00508])', part='noisy BN vs no BN: final test accuracy', effect=0.00268333, band=band_around(0.000287109, 0.00507956)),
         'ci': Expectation('refuted', 'measured 2026-11-30, 12 seeds: refuted, decided by noisy BN vs no BN: final test accuracy: difference +0.01509 (95% CI [+0.01287, +0.01731])', part='noisy BN vs no BN: final test accuracy', effect=0.0150917, band=band_around(0.0128692, 0.0173141)),
     },
 )
@@ -194,6 +197,7 @@ ST2 = Claim(
     evaluate=_compare(log_gradient_shift, BN, PLAIN, alternative="greater",
                       margin=-margins.log_margin(margins.SIMILAR_LOSS_RATIO)),
     expected={
+        'article': Expectation('supported', 'measured 2026-12-07, 6 seeds: supported, headline part effect: difference +1.075 (95% CI [+0.9068, +1.242])', part='', effect=1.07465, band=band_around(0.906842, 1.24246)),
         'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part effect: difference +1.28 (95% CI [+1.208, +1.352])', part='', effect=1.27969, band=band_around(1.20766, 1.35173)),
     },
 )
@@ -214,6 +218,7 @@ ST3 = Claim(
     needs=(BN, PLAIN), must_learn=(BN, PLAIN), validity=BOTH_LEARN,
     evaluate=_smoother(BN, PLAIN),
     expected={
+        'article': Expectation('refuted', 'measured 2026-12-07, 6 seeds: refuted, decided by effective beta-smoothness (log ratio): difference +1.015 (95% CI [+0.8581, +1.171])', part='effective beta-smoothness (log ratio)', effect=1.01462, band=band_around(0.858128, 1.17112)),
         'ci': Expectation('refuted', 'measured 2026-11-30, 6 seeds: refuted, decided by effective beta-smoothness (log ratio): difference +0.9169 (95% CI [+0.7521, +1.082])', part='effective beta-smoothness (log ratio)', effect=0.916908, band=band_around(0.752115, 1.0817)),
     },
 )
@@ -234,6 +239,7 @@ LR1 = Claim(
               "both nets are trained the family's full budget at every rate"),
     evaluate=_larger_rates(stable),
     expected={
+        'article': Expectation('inconclusive', 'measured 2026-12-07, 10 seeds: inconclusive, decided by effect: difference +0 (95% CI [+0, +0])', part='', effect=0, band=band_around(0, 0)),
         'ci': Expectation('inconclusive', 'measured 2026-11-30, 12 seeds: inconclusive, decided by effect: difference +0 (95% CI [+0, +0])', part='', effect=0, band=band_around(0, 0)),
     },
 )
@@ -253,6 +259,7 @@ LR1t = replace(
                         "(not pre-registered at ci; first pre-registered at the papers' scale)",
     evaluate=_larger_rates(trains),
     expected={
+        'article': Expectation('supported', 'measured 2026-12-07, 6 seeds: supported, headline part effect: difference +0.6665 (95% CI [+0.3953, +0.9376])', part='', effect=0.666458, band=band_around(0.395325, 0.937591)),
         'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part effect: difference +1 (95% CI [+1, +1])', part='', effect=1, band=band_around(1, 1)),
     },
 )
@@ -268,13 +275,16 @@ def on_article_net(claim: Claim, evaluate, expected: dict) -> Claim:
 
 IS2a = on_article_net(IS2, _compare(log_percentile_drift, ARTICLE_BN, ARTICLE_PLAIN, alternative="less",
                                     margin=margins.log_margin(margins.MUCH_LOSS_RATIO)), {
+    'article': Expectation('supported', 'measured 2026-12-07, 3 seeds: supported, headline part effect: difference -2.08 (95% CI [-2.209, -1.951])', part='', effect=-2.07987, band=band_around(-2.20852, -1.95122)),
     'ci': Expectation('supported', 'measured 2026-11-30, 3 seeds: supported, headline part effect: difference -1.908 (95% CI [-2.11, -1.707])', part='', effect=-1.9081, band=band_around(-2.10964, -1.70655)),
 })
 ST2a = on_article_net(ST2, _compare(log_gradient_shift, ARTICLE_BN, ARTICLE_PLAIN, alternative="greater",
                                     margin=-margins.log_margin(margins.SIMILAR_LOSS_RATIO)), {
+    'article': Expectation('inconclusive', 'measured 2026-12-07, 10 seeds: inconclusive, decided by effect: difference -0.1023 (95% CI [-0.3069, +0.1023])', part='', effect=-0.102321, band=band_around(-0.30691, 0.102267)),
     'ci': Expectation('supported', 'measured 2026-11-30, 6 seeds: supported, headline part effect: difference +1.144 (95% CI [+0.8925, +1.395])', part='', effect=1.14388, band=band_around(0.892493, 1.39526)),
 })
 ST3a = on_article_net(ST3, _smoother(ARTICLE_BN, ARTICLE_PLAIN), {
+    'article': Expectation('supported', 'measured 2026-12-07, 6 seeds: supported, headline part loss range along the gradient (log ratio): difference -2.729 (95% CI [-3.156, -2.302])', part='loss range along the gradient (log ratio)', effect=-2.72905, band=band_around(-3.15577, -2.30234)),
     'ci': Expectation('refuted', 'measured 2026-11-30, 3 seeds: refuted, decided by effective beta-smoothness (log ratio): difference +0.9997 (95% CI [+0.9939, +1.006])', part='effective beta-smoothness (log ratio)', effect=0.999749, band=band_around(0.993948, 1.00555)),
 })
 
