@@ -282,6 +282,7 @@ def claim_view(outcome: dict, evidence: dict, benchmarks, scale: dict | None = N
         "arithmetic": is_arithmetic(outcome),
         "stuck": stuck_arms(outcome["untestable"]),
         "deciding": deciding,
+        "bound_by": deciding.get("bound_by"),  # evidence before it has none
         "decision_interval": decision_interval(deciding) if has_decision_interval(deciding) else "",
         "shown_interval": shown_interval(deciding),
         "deciding_error": sampling_error(deciding["name"], find_part(summary, deciding["name"]), test_size),

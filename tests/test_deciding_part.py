@@ -101,3 +101,40 @@ def test_the_95_percent_interval_is_kept_beside_it():
     part = found_part(NOISY, decide([e], "holm", spent=0.357)["Z1"], 0.05)
     assert part["ci"] == pytest.approx(list(NOISY.confidence_interval(0.95)))
     assert part["decision_level"] > 0.95 and part["labels"] == ["a", "b"]
+
+
+# Two supported parts of unequal strength: the second's p is the larger, so it binds the support.
+STRONG = directional(B + 1.0 + 0.01 * np.arange(6), B, paired=True)
+WEAKER = directional(B + 0.3 + np.array([0.1, -0.1, 0.12, -0.08, 0.05, -0.09]), B, paired=True)
+
+
+def _found(result):
+    e = Evaluated(claim("Z1"), result, None, (), ())
+    return found_part(result, decide([e], "holm")["Z1"], 0.05)
+
+
+def test_a_supported_claim_names_the_part_that_bound_it_when_not_the_headline():
+    """Support needs every part, so the claim's p is the weaker part's: shown beside the headline
+    (2026-12-07: ST3a's row named the loss range while the p beside it was beta's)."""
+    result = all_of(("headline", STRONG), ("binding", WEAKER))
+    assert result.verdict.value == "supported" and WEAKER.pvalue > STRONG.pvalue
+    part = _found(result)
+    assert part["name"] == "headline"  # the pin still follows the headline part
+    assert part["bound_by"] == {"name": "binding", "pvalue": pytest.approx(result.pvalue)}
+
+
+@pytest.mark.parametrize("result", [all_of(("headline", WEAKER), ("other", STRONG)), STRONG,
+                                    all_of(("a", CLEAR), ("b", SHORT))],
+                         ids=["headline binds", "one test", "refuted"])
+def test_nothing_else_is_named_where_the_shown_part_is_the_one_that_decided(result):
+    assert "bound_by" not in _found(result)
+
+
+def test_the_verdict_summary_prints_the_binding_part():
+    from fixtures.claims.outcomes import ClaimOutcome, verdict_lines
+    result = all_of(("headline", STRONG), ("binding", WEAKER))
+    outcome = ClaimOutcome(claim=claim("Z1").to_dict(), verdict="supported", expected="supported",
+                           summary=result.to_dict(), message="", n_seeds=6, configs=[], scale="ci",
+                           raw_verdict="supported", deciding_part=_found(result))
+    bound = [line for line in verdict_lines([outcome]) if "bound by" in line]
+    assert bound and bound[0].strip().startswith(f"bound by binding (p {result.pvalue:.3g})")

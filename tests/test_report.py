@@ -731,3 +731,17 @@ def test_per_seed_values_of_a_diverged_run_are_the_claims_worst_values(evidence)
     run["diverged_epoch"] = len(run["train_loss"])
     assert mean_train_loss(run) == suite_metrics.mean_train_loss(RunResult.from_dict(run))
     assert np.isfinite(mean_train_loss(run)) and final_test_accuracy(run) <= 0.1
+
+
+def test_a_supported_claims_binding_part_is_named_in_its_row_and_section(evidence):
+    """A supported claim shown by its headline part names the part with the larger p, whose p
+    the row shows; evidence without it (before 2026-12-07) renders as before."""
+    planted_evidence = copy.deepcopy(evidence)
+    c1 = outcome_of(planted_evidence, "C1")
+    c1.update(verdict="supported", raw_verdict="supported", family_verdict="supported", untestable="")
+    c1["deciding_part"]["bound_by"] = {"name": "final test accuracy", "pvalue": 0.000258}
+    page = render(planted_evidence)
+    row = re.search(r'<tr id="summary-C1">(.*?)</tr>', summary_of(page), re.S).group(1)
+    assert '<span class="note bound-by">bound by final test accuracy (p = ' in row
+    assert '<b class="bound-by">final test accuracy</b>' in claim_section(page, "C1")
+    assert "bound-by" not in re.search(r'<tr id="summary-A1">(.*?)</tr>', summary_of(page), re.S).group(1)
