@@ -33,6 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from fixtures.claims.claim import ARTICLE_FAMILY
+from fixtures.claims.conjunction import PATH_SEPARATOR
 from fixtures.claims.margins import LEARNT_ACCURACY
 from fixtures.claims.outcomes import pin_held
 from fixtures.training.models import ModelConfig
@@ -165,6 +166,24 @@ def leaf_parts(summary: dict, prefix: str = "") -> list[tuple[str, dict]]:
     return leaves
 
 
+def bound_by(outcome: dict) -> dict | None:
+    """The part that bound a supported claim of several parts, when it is not the part shown
+    (``{"name", "pvalue"}``, else None). Recorded with the outcome since 2026-12-07
+    (``fixtures.claims.outcomes.binding_part``); for older evidence found from its summary the
+    same way: support needs every part, so the part with the largest p bound it."""
+    part = outcome["deciding_part"]
+    summary = outcome["summary"]
+    if "bound_by" in part or outcome["verdict"] != "supported" or summary.get("test") != "all_of":
+        return part.get("bound_by")
+    leaves = [(name.replace(" \u203a ", PATH_SEPARATOR), leaf) for name, leaf in leaf_parts(summary)]
+    name, leaf = max(leaves, key=lambda item: _pvalue(item[1].get("pvalue")))
+    return {"name": name, "pvalue": leaf["pvalue"]} if name != part.get("name") else None
+
+
+def _pvalue(value) -> float:
+    return 1.0 if value is None or not math.isfinite(value) else float(value)
+
+
 def headline_name(summary: dict) -> str:
     """Which part the summary's difference and CI belong to: an all_of reports its first part's."""
     names = []
@@ -282,7 +301,7 @@ def claim_view(outcome: dict, evidence: dict, benchmarks, scale: dict | None = N
         "arithmetic": is_arithmetic(outcome),
         "stuck": stuck_arms(outcome["untestable"]),
         "deciding": deciding,
-        "bound_by": deciding.get("bound_by"),  # evidence before it has none
+        "bound_by": bound_by(outcome),
         "decision_interval": decision_interval(deciding) if has_decision_interval(deciding) else "",
         "shown_interval": shown_interval(deciding),
         "deciding_error": sampling_error(deciding["name"], find_part(summary, deciding["name"]), test_size),

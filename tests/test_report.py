@@ -745,3 +745,19 @@ def test_a_supported_claims_binding_part_is_named_in_its_row_and_section(evidenc
     assert '<span class="note bound-by">bound by final test accuracy (p = ' in row
     assert '<b class="bound-by">final test accuracy</b>' in claim_section(page, "C1")
     assert "bound-by" not in re.search(r'<tr id="summary-A1">(.*?)</tr>', summary_of(page), re.S).group(1)
+
+
+def test_evidence_from_before_it_names_the_binding_part_from_its_summary(evidence):
+    """Evidence written before 2026-12-07 has no ``bound_by``: the report finds it from the
+    summary, the part with the largest p, and names none where that is the part shown."""
+    from reports.build import bound_by, with_defaults
+    outcome = copy.deepcopy(outcome_of(evidence, "A1"))
+    outcome.update(verdict="supported")
+    outcome["deciding_part"].pop("bound_by", None)
+    (first, head), (second, tail) = outcome["summary"]["parts"][:2]
+    head["pvalue"], tail["pvalue"] = 0.001, 0.004
+    assert bound_by(with_defaults(outcome)) == {"name": second, "pvalue": 0.004}
+    head["pvalue"], tail["pvalue"] = 0.004, 0.001
+    assert bound_by(with_defaults(outcome)) is None
+    outcome.update(verdict="refuted")
+    assert bound_by(with_defaults(outcome)) is None
