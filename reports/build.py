@@ -156,13 +156,14 @@ def sampling_error(name: str, part: dict | None, test_size) -> float | None:
     return accuracy_difference_error(part["mean_a"], part["mean_b"], test_size)
 
 
-def leaf_parts(summary: dict, prefix: str = "") -> list[tuple[str, dict]]:
-    """The single tests inside an all_of summary (nested at any depth), named by their path."""
+def leaf_parts(summary: dict, prefix: str = "", separator: str = " \u203a ") -> list[tuple[str, dict]]:
+    """The single tests inside an all_of summary (nested at any depth), named by their path
+    (``separator`` between levels: the report's, or ``PATH_SEPARATOR`` as outcomes name parts)."""
     if summary.get("test") != "all_of":
         return [(prefix, summary)]
     leaves = []
     for name, part in summary["parts"]:
-        leaves += leaf_parts(part, f"{prefix} \u203a {name}" if prefix else name)
+        leaves += leaf_parts(part, f"{prefix}{separator}{name}" if prefix else name, separator)
     return leaves
 
 
@@ -175,13 +176,9 @@ def bound_by(outcome: dict) -> dict | None:
     summary = outcome["summary"]
     if "bound_by" in part or outcome["verdict"] != "supported" or summary.get("test") != "all_of":
         return part.get("bound_by")
-    leaves = [(name.replace(" \u203a ", PATH_SEPARATOR), leaf) for name, leaf in leaf_parts(summary)]
-    name, leaf = max(leaves, key=lambda item: _pvalue(item[1].get("pvalue")))
+    # Supported: every part's p is a number below alpha, so the largest needs no guard.
+    name, leaf = max(leaf_parts(summary, separator=PATH_SEPARATOR), key=lambda item: item[1]["pvalue"])
     return {"name": name, "pvalue": leaf["pvalue"]} if name != part.get("name") else None
-
-
-def _pvalue(value) -> float:
-    return 1.0 if value is None or not math.isfinite(value) else float(value)
 
 
 def headline_name(summary: dict) -> str:
